@@ -1,0 +1,42 @@
+#!/bin/sh
+# install-deps.sh: installs the Debian packages corpusd builds and tests with.
+# As root it runs apt-get for whatever is missing; otherwise it prints the apt
+# line to run. Packages are grouped by what needs them so a user can see why.
+set -eu
+
+BUILD="build-essential pkg-config"
+LIBS="zlib1g-dev libzstd-dev zstd libxxhash-dev libpcre2-dev libsqlite3-dev sqlite3 \
+ libyaml-dev libcurl4-openssl-dev libarchive-dev libisal-dev libxml2-dev libcld2-dev \
+ libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libdeflate-dev"
+TEST="clang libclang-rt-14-dev python3 python3-numpy nodejs npm"
+MPI="openmpi-bin libopenmpi-dev"
+BENCH="isal libdeflate-tools lynx"
+
+case "${1:-}" in
+  --bench) PKGS="$BUILD $LIBS $TEST $MPI $BENCH" ;;
+  *)       PKGS="$BUILD $LIBS $TEST $MPI" ;;
+esac
+
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages; run as root:"
+  echo "  apt-get install -y$missing"
+  exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

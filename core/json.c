@@ -282,9 +282,11 @@ int json_equal(const json_value *a, const json_value *b)
         return 1;
     case JSON_OBJECT:
         if (a->u.object.len != b->u.object.len) return 0;
+        /* Member by member, in order: duplicate keys compare too. */
         for (size_t i = 0; i < a->u.object.len; i++) {
-            const json_member *m = &a->u.object.items[i];
-            if (!json_equal(m->value, json_object_getn(b, m->key, m->key_len))) return 0;
+            const json_member *m = &a->u.object.items[i], *n = &b->u.object.items[i];
+            if (m->key_len != n->key_len || memcmp(m->key, n->key, m->key_len) != 0) return 0;
+            if (!json_equal(m->value, n->value)) return 0;
         }
         return 1;
     }

@@ -71,6 +71,7 @@ json_value *json_clone(arena *a, const json_value *v);
 /* Accessors with defaults. */
 const char *json_str(const json_value *v, size_t *len);   /* NULL unless string */
 double json_num(const json_value *v, double dflt);
+/* Deep equality; objects compare member by member in order. */
 int json_equal(const json_value *a, const json_value *b);
 
 /* Serialisation: compact, keys in insertion order, non-ASCII kept as UTF-8. */

@@ -772,7 +772,10 @@ static int process_input(run_state *rs, const pipeline_input *in, cd_err *e)
         input_sink_abort(&sink);
     }
     if (rc == 0) {
-        /* Statistics: reader, each stage, then the writer. */
+        /* Statistics: reader, each stage, then the writer. The reader's
+         * "in" is every record it saw, skipped ones included. */
+        r.stats.docs_in = r.stats.docs_out;
+        for (size_t i = 0; i < r.stats.ndrops; i++) r.stats.docs_in += r.stats.drops[i].value;
         size_t nst = 2 + chain_len(c);
         ledger_stage_stats *sts = xcalloc(nst, sizeof *sts);
         sts[0].name = r.ops->name;

@@ -64,6 +64,11 @@ static int kv_cmp_value(const void *a, const void *b)
 
 static int kv_cmp_key(const void *a, const void *b) { return strcmp(((const kv *)a)->key, ((const kv *)b)->key); }
 
+static void kv_sort(kvlist *l, int (*cmp)(const void *, const void *))
+{
+    if (l->n > 1) qsort(l->items, l->n, sizeof *l->items, cmp);
+}
+
 static void html_escape(sbuf *b, const char *s)
 {
     for (; *s; s++) {
@@ -252,10 +257,10 @@ static int cmd_report(int argc, char **argv)
     kvlist lang = {0}, quality = {0}, clusters = {0}, per_source = {0};
     uint64_t scanned = 0;
     scan_outputs(db, out_root, max_docs, &lang, &quality, &clusters, &per_source, &scanned);
-    qsort(lang.items, lang.n, sizeof *lang.items, kv_cmp_value);
-    qsort(quality.items, quality.n, sizeof *quality.items, kv_cmp_key);
-    qsort(clusters.items, clusters.n, sizeof *clusters.items, kv_cmp_key);
-    qsort(per_source.items, per_source.n, sizeof *per_source.items, kv_cmp_key);
+    kv_sort(&lang, kv_cmp_value);
+    kv_sort(&quality, kv_cmp_key);
+    kv_sort(&clusters, kv_cmp_key);
+    kv_sort(&per_source, kv_cmp_key);
     svg_bars(&b, "languages", "Kept documents by language (metadata.language)", &lang, NULL);
     svg_bars(&b, "quality", "Kept documents by quality bucket (metadata.quality)", &quality, NULL);
     svg_bars(&b, "clusters", "Duplicate clusters by size (metadata.dedup_cluster)", &clusters, NULL);

@@ -34,7 +34,7 @@ def tree(d):
     out = {}
     for root, _, files in os.walk(d):
         for f in files:
-            if f == ".corpusd-owner":
+            if f in (".corpusd-owner", "manifest.json"):
                 continue
             p = os.path.join(root, f)
             out[os.path.relpath(p, d)] = hashlib.sha256(open(p, "rb").read()).hexdigest()

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""gen_corpus.py DIR NFILES NDOCS: writes NFILES JSONL inputs of NDOCS documents
-each (mixed plain, .gz and .zst via the zstd CLI), with varied metadata, unicode,
+"""gen_corpus.py DIR NFILES NDOCS [FIRST]: writes NFILES JSONL inputs of NDOCS
+documents each, numbered from FIRST (default 0), (mixed plain, .gz and .zst via the zstd CLI), with varied metadata, unicode,
 embedded NULs and a few malformed lines, for the pipeline tests."""
 import gzip, json, os, random, subprocess, sys
 
 out, nfiles, ndocs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 os.makedirs(out, exist_ok=True)
 rng = random.Random(1234)
 words = ("the of and to in is was for on that with as by at from his her it an were are which this "
          "be or has had not but first one their its new after who they have two been also other more "
          "über straße 数据 données ñandú Ελληνικά").split()
-for f in range(nfiles):
+for f in range(first, first + nfiles):
     lines = []
     for i in range(ndocs):
         n = rng.randint(5, 120)

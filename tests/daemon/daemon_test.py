@@ -20,10 +20,12 @@ def free_port():
 
 
 def gen_files(d, n, docs, start=0):
+    """Writes n new input files into d, numbered from `start` (generated in a
+    side folder, then moved in atomically)."""
     tmp = d + ".gen"
-    subprocess.run([PY, gen, tmp, str(n + start), str(docs)], check=True)
+    subprocess.run([PY, gen, tmp, str(n), str(docs), str(start)], check=True)
     os.makedirs(d, exist_ok=True)
-    for f in sorted(os.listdir(tmp))[start:]:
+    for f in sorted(os.listdir(tmp)):
         os.replace(os.path.join(tmp, f), os.path.join(d, f))
     shutil.rmtree(tmp)
 

@@ -100,6 +100,7 @@ extern const char *const filter_c4_line_reasons[5];
 typedef struct filter_fineweb {
     double line_punct_thr;          /* 0.12 */
     int line_punct_exclude_zero;    /* false */
+    int unicode_line_ends;          /* also 。！？｡．।॥۔؟։።။ (corpusd; true) */
     double short_line_thr;          /* 0.67 */
     int64_t short_line_length;      /* 30 */
     double char_duplicates_ratio;   /* 0.01 */

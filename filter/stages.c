@@ -430,6 +430,7 @@ CORPUSD_STAGE(c4_stage)
 static const pbind FW_BIND[] = {
     {"line_punct_thr", 'd', FW(line_punct_thr)},
     {"line_punct_exclude_zero", 'b', FW(line_punct_exclude_zero)},
+    {"unicode_line_ends", 'b', FW(unicode_line_ends)},
     {"short_line_thr", 'd', FW(short_line_thr)},
     {"short_line_length", 'i', FW(short_line_length)},
     {"char_duplicates_ratio", 'd', FW(char_duplicates_ratio)},
@@ -440,6 +441,10 @@ static const pbind FW_BIND[] = {
 static const param_spec FW_PARAMS[] = {
     {"line_punct_thr", PARAM_DOUBLE, "0.12", "share of lines ending in . ' \" ! ? at or below drops; 0.12: " DF},
     {"line_punct_exclude_zero", PARAM_BOOL, "false", "keep documents where that share is 0; false: " DF},
+    {"unicode_line_ends", PARAM_BOOL, "true",
+     "also count lines ending in 。！？｡．।॥۔؟։።။ (FineWeb's datatrove counted only . ' \" ! ?, which "
+     "drops most Chinese and Japanese; newer datatrove uses Unicode terminal punctuation too); English "
+     "text is unaffected; corpusd default"},
     {"short_line_thr", PARAM_DOUBLE, "0.67", "share of short lines at or above drops; 0.67: " DF},
     {"short_line_length", PARAM_INT, "30", "a line of at most this many characters is short; 30: " DF},
     {"char_duplicates_ratio", PARAM_DOUBLE, "0.01",

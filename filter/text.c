@@ -802,10 +802,25 @@ void filter_fineweb_defaults(filter_fineweb *p)
 {
     p->line_punct_thr = 0.12;
     p->line_punct_exclude_zero = 0;
+    p->unicode_line_ends = 1;
     p->short_line_thr = 0.67;
     p->short_line_length = 30;
     p->char_duplicates_ratio = 0.01;
     p->new_line_ratio = 0.3;
+}
+
+/* Sentence-final marks of scripts other than Latin (a subset of Unicode's
+ * Terminal_Punctuation): ideographic and fullwidth full stops and marks,
+ * Devanagari danda, Arabic full stop and question mark, Armenian, Ethiopic
+ * and Myanmar full stops. */
+static int ends_unicode_terminal(const char *line, size_t len)
+{
+    size_t p = len - 1;
+    while (p > 0 && ((unsigned char)line[p] & 0xC0) == 0x80) p--;
+    size_t l;
+    uint32_t c = dec((const unsigned char *)line + p, len - p, &l);
+    return c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF0E || c == 0xFF61 || c == 0x0964 || c == 0x0965 ||
+           c == 0x06D4 || c == 0x061F || c == 0x0589 || c == 0x1362 || c == 0x104B;
 }
 
 filter_verdict filter_fineweb_check(const filter_fineweb *p, const char *text, size_t n, int word_rules,
@@ -824,6 +839,7 @@ filter_verdict filter_fineweb_check(const filter_fineweb *p, const char *text, s
         if (len) {
             char c = line[len - 1];
             if (c == '.' || c == '\'' || c == '"' || c == '!' || c == '?') punct++;
+            else if (p->unicode_line_ends && (unsigned char)c >= 0x80 && ends_unicode_terminal(line, len)) punct++;
         }
         if ((int64_t)filter_utf8_len(line, len) <= p->short_line_length) shortl++;
         size_t a, b;
@@ -834,8 +850,10 @@ filter_verdict filter_fineweb_check(const filter_fineweb *p, const char *text, s
     }
     double r = (double)punct / (double)lines;
     if (r <= p->line_punct_thr && !(r == 0 && p->line_punct_exclude_zero)) return DROP("line_punct_ratio", r);
+    /* A 20-character Chinese line says as much as a 60-character English
+     * one: the short-line rule is skipped with the word rules. */
     r = (double)shortl / (double)lines;
-    if (r >= p->short_line_thr) return DROP("short_line_ratio", r);
+    if (word_rules && r >= p->short_line_thr) return DROP("short_line_ratio", r);
     size_t denom = filter_utf8_len(text, n) - newlines;
     r = denom ? (double)d.dup_chars / (double)denom : 1.0;
     if (r >= p->char_duplicates_ratio) return DROP("char_dup_ratio", r);

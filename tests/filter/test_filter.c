@@ -644,3 +644,31 @@ TEST(filter_unspaced_languages_skip_word_rules)
     run_yaml("stages:\n  - langid: {languages: [ja]}\n  - gopher_quality: {skip_word_rules_for: []}\n", ja, NULL, &c);
     CHECK_STR_EQ(c.reason, "gopher_short_doc");
 }
+
+TEST(filter_fineweb_preset_keeps_chinese_and_japanese)
+{
+    /* Each line is a sentence ending in 。: the FineWeb stage list (word
+     * rules skipped for zh/ja, Unicode line ends) keeps both documents; with
+     * FineWeb's original ASCII-only line ends every line "lacks" terminal
+     * punctuation and the document is dropped. */
+    const char *zh = "今天早上我们去了城市北边的公园散步。\n"
+                     "公园里有很多老人在打太极拳，孩子们在草地上跑来跑去。\n"
+                     "湖边的柳树已经发芽了，看起来非常漂亮。\n"
+                     "中午我们在附近的小饭馆吃了面条和饺子。\n"
+                     "下午回家以后，大家都觉得很累，但是也很开心。";
+    const char *ja = "今朝、私たちは町の北にある公園へ散歩に行きました。\n"
+                     "公園では多くのお年寄りが体操をしていて、子供たちは芝生の上を走り回っていました。\n"
+                     "池のそばの桜はもう咲き始めていて、とてもきれいでした。\n"
+                     "昼ごはんは近くの小さな店でうどんを食べました。\n"
+                     "家に帰ってから、みんな疲れていましたが、とても楽しい一日でした。";
+    const char *stages = "stages:\n  - langid: {languages: [zh, ja]}\n  - gopher_repetition: {}\n"
+                         "  - gopher_quality: {}\n  - c4: {}\n  - fineweb: {}\n";
+    const char *ascii = "stages:\n  - langid: {languages: [zh, ja]}\n  - fineweb: {unicode_line_ends: false}\n";
+    collect c;
+    CHECK(run_yaml(stages, zh, NULL, &c) == 0);
+    CHECK_MSG(c.kept == 1, "zh dropped: %s", c.reason);
+    CHECK(run_yaml(stages, ja, NULL, &c) == 0);
+    CHECK_MSG(c.kept == 1, "ja dropped: %s", c.reason);
+    CHECK(run_yaml(ascii, zh, NULL, &c) == 0);
+    CHECK_STR_EQ(c.reason, "line_punct_ratio");
+}

@@ -114,7 +114,9 @@ typedef struct htab {
     uint64_t *keys;     /* 0 = empty */
     uint32_t *vals;
     uint32_t *first;    /* index of first occurrence */
-    size_t cap;
+    size_t cap;         /* slots in use for this document (power of 2) */
+    size_t alloc;       /* slots allocated */
+    size_t used;        /* keys stored */
 } htab;
 
 struct filter_scratch {
@@ -139,42 +141,71 @@ void filter_scratch_free(filter_scratch *s)
     free(s);
 }
 
+/* Prepares the table for about n keys; it grows on demand (ht_slot), so n is
+ * only a hint. Memory is kept between documents (alloc >= cap). */
 static void ht_reset(htab *t, size_t n)
 {
     size_t cap = 64;
     while (cap < 2 * n + 16) cap <<= 1;
-    if (cap > t->cap) {
+    if (cap > t->alloc) {
         free(t->keys);
         free(t->vals);
         free(t->first);
         t->keys = xmalloc(cap * sizeof *t->keys);
         t->vals = xmalloc(cap * sizeof *t->vals);
         t->first = xmalloc(cap * sizeof *t->first);
-        t->cap = cap;
+        t->alloc = cap;
     }
-    /* Use only what this document needs, so small documents stay cheap. */
-    t->cap = cap > t->cap ? t->cap : cap;
+    t->cap = cap;
+    t->used = 0;
     memset(t->keys, 0, t->cap * sizeof *t->keys);
 }
 
-/* Finds or inserts k; *isnew tells which. Returns the slot index. */
+static size_t ht_probe(const uint64_t *keys, size_t cap, uint64_t k)
+{
+    size_t m = cap - 1, i = (size_t)(k ^ (k >> 29)) & m;
+    while (keys[i] && keys[i] != k) i = (i + 1) & m;
+    return i;
+}
+
+/* Doubles the table, keeping every entry (load stays <= 1/2). */
+static void ht_grow(htab *t)
+{
+    size_t cap = t->cap * 2;
+    uint64_t *keys = xcalloc(cap, sizeof *keys);
+    uint32_t *vals = xmalloc(cap * sizeof *vals), *first = xmalloc(cap * sizeof *first);
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->keys[i]) continue;
+        size_t j = ht_probe(keys, cap, t->keys[i]);
+        keys[j] = t->keys[i];
+        vals[j] = t->vals[i];
+        first[j] = t->first[i];
+    }
+    free(t->keys);
+    free(t->vals);
+    free(t->first);
+    t->keys = keys;
+    t->vals = vals;
+    t->first = first;
+    t->cap = t->alloc = cap;
+}
+
+/* Finds or inserts k; *isnew tells which. Returns the slot index, valid
+ * until the next call. */
 static size_t ht_slot(htab *t, uint64_t k, int *isnew)
 {
     if (!k) k = 1;
-    size_t m = t->cap - 1, i = (size_t)(k ^ (k >> 29)) & m;
-    for (;;) {
-        if (t->keys[i] == k) {
-            *isnew = 0;
-            return i;
-        }
-        if (!t->keys[i]) {
-            t->keys[i] = k;
-            t->vals[i] = 0;
-            *isnew = 1;
-            return i;
-        }
-        i = (i + 1) & m;
+    if ((t->used + 1) * 2 > t->cap) ht_grow(t);
+    size_t i = ht_probe(t->keys, t->cap, k);
+    if (t->keys[i] == k) {
+        *isnew = 0;
+        return i;
     }
+    t->keys[i] = k;
+    t->vals[i] = 0;
+    t->used++;
+    *isnew = 1;
+    return i;
 }
 
 static void tok_push(filter_scratch *s, size_t off, size_t len, size_t nch, const char *base)

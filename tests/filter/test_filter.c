@@ -672,3 +672,30 @@ TEST(filter_fineweb_preset_keeps_chinese_and_japanese)
     CHECK(run_yaml(ascii, zh, NULL, &c) == 0);
     CHECK_STR_EQ(c.reason, "line_punct_ratio");
 }
+
+TEST(filter_many_distinct_short_lines)
+{
+    /* 200,000 distinct 2..7-byte lines: more keys than the tables' initial
+     * size hint (bytes/16), so they must grow. Every line is unique, so no
+     * duplicate rule may fire. */
+    sbuf b = SBUF_INIT;
+    for (int i = 0; i < 200000; i++) sbuf_printf(&b, "%sl%d.", i ? "\n" : "", i);
+    filter_scratch *s = filter_scratch_new();
+    filter_gopher_repetition gr;
+    filter_gopher_repetition_defaults(&gr);
+    filter_verdict v = filter_gopher_repetition_check(&gr, b.data, b.len, 0, s);
+    CHECK(v.reason == NULL);
+    filter_fineweb fwp;
+    filter_fineweb_defaults(&fwp);
+    fwp.short_line_thr = 1.1;
+    v = filter_fineweb_check(&fwp, b.data, b.len, 0, s);
+    CHECK_MSG(v.reason == NULL, "%s", v.reason);
+    filter_nemo np;
+    nemo_open_all(&np);
+    np.max_repeated_line_fraction = 1.0;   /* all lines unique: 1.0 is kept */
+    np.max_words = 1000000;
+    v = filter_nemo_check(&np, b.data, b.len, 1, s);
+    CHECK_MSG(v.reason == NULL, "%s", v.reason);
+    filter_scratch_free(s);
+    sbuf_free(&b);
+}

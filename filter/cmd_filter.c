@@ -125,3 +125,26 @@ done:
 }
 CORPUSD_COMMAND("filter", "run a filter preset (configs/fineweb.yaml, configs/nemotron-cc.yaml) over JSONL files",
                 cmd_filter)
+
+/* Each filter stage alone on files: `corpusd STAGE IN... -o OUT [--PARAM V]`
+ * (list parameters take comma-separated values, e.g. --languages en,fr). */
+static int cmd_pii(int argc, char **argv) { return cli_stage_main("pii", argc, argv); }
+CORPUSD_COMMAND("pii", "redact emails, public IPs and phone numbers in JSONL files", cmd_pii)
+static int cmd_url_filter(int argc, char **argv) { return cli_stage_main("url_filter", argc, argv); }
+CORPUSD_COMMAND("url_filter", "drop documents of JSONL files by metadata.url block lists", cmd_url_filter)
+static int cmd_gopher_quality(int argc, char **argv) { return cli_stage_main("gopher_quality", argc, argv); }
+CORPUSD_COMMAND("gopher_quality", "Gopher quality rules on JSONL files", cmd_gopher_quality)
+static int cmd_gopher_repetition(int argc, char **argv) { return cli_stage_main("gopher_repetition", argc, argv); }
+CORPUSD_COMMAND("gopher_repetition", "Gopher repetition rules on JSONL files", cmd_gopher_repetition)
+static int cmd_c4(int argc, char **argv) { return cli_stage_main("c4", argc, argv); }
+CORPUSD_COMMAND("c4", "C4 line and document rules on JSONL files", cmd_c4)
+static int cmd_fineweb(int argc, char **argv) { return cli_stage_main("fineweb", argc, argv); }
+CORPUSD_COMMAND("fineweb", "FineWeb quality rules on JSONL files", cmd_fineweb)
+static int cmd_nemo(int argc, char **argv) { return cli_stage_main("nemo_heuristics", argc, argv); }
+CORPUSD_COMMAND("nemo_heuristics", "NeMo Curator's English heuristic cascade on JSONL files", cmd_nemo)
+static int cmd_line_filter(int argc, char **argv) { return cli_stage_main("line_filter", argc, argv); }
+CORPUSD_COMMAND("line_filter", "remove lines matching PCRE2 patterns from JSONL files", cmd_line_filter)
+static int cmd_regex(int argc, char **argv) { return cli_stage_main("regex", argc, argv); }
+CORPUSD_COMMAND("regex", "keep or drop documents of JSONL files by PCRE2 rules", cmd_regex)
+static int cmd_quality(int argc, char **argv) { return cli_stage_main("quality_classifier", argc, argv); }
+CORPUSD_COMMAND("quality_classifier", "score documents of JSONL files with a fastText classifier", cmd_quality)

@@ -61,6 +61,10 @@ printf 'The weather is nice today and we will go for a long walk in the park.\nH
   | "$CORPUSD" langid > "$T/lid" || fail "langid"
 [ "$(cut -f1 "$T/lid" | tr '\n' ' ')" = "en de " ] || { cat "$T/lid"; fail "langid codes"; }
 awk -F'\t' '$2 < 0 || $2 > 1 { exit 1 }' "$T/lid" || fail "langid score range"
+# each stage also runs alone on files, with --PARAM flags
+printf '{"id":"a","text":"mail a.b@example.org from 8.8.8.8 or 10.1.2.3"}\n' > "$T/p.jsonl"
+"$CORPUSD" pii "$T/p.jsonl" -o "$T/p.out" --ips false 2>/dev/null || fail "corpusd pii"
+grep -q '"text":"mail |||EMAIL_ADDRESS||| from 8.8.8.8 or 10.1.2.3"' "$T/p.out" || { cat "$T/p.out"; fail "pii --ips false"; }
 # a bad preset is a usage error naming file and line
 printf 'stages:\n  - fineweb: {line_punct_thresh: 0.1}\n' > "$T/bad.yaml"
 "$CORPUSD" filter "$T/in.jsonl.zst" -o "$T/x.jsonl" --config "$T/bad.yaml" 2> "$T/err"; rc=$?

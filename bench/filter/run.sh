@@ -97,3 +97,30 @@ print(f"{preset:12} docs {n} ({b/1e6:.1f} MB text)  wall {w:.2f} s  cpu {cpu:.2f
 print("  " + "\n  ".join(p.stderr.strip().splitlines()))
 PY
 done
+
+echo
+echo "== NeMo cascade alone: corpusd vs its rules as plain Python (tests/filter/reference.py), same documents"
+printf 'stages:\n  - nemo_heuristics: {}\n' > "$T/nemo.yaml"
+$PY - "$CORPUSD" "$T" <<'PY'
+import json, resource, subprocess, sys, time
+sys.path.insert(0, "tests/filter")
+from reference import nemo
+corpusd, T = sys.argv[1:3]
+docs = [json.loads(l) for l in open(f"{T}/english.jsonl", encoding="utf-8")]
+nbytes = sum(len(d["text"].encode()) for d in docs)
+t0 = time.process_time()
+ref = [nemo(d["text"]) for d in docs]
+py = time.process_time() - t0
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+p = subprocess.run([corpusd, "filter", f"{T}/english.jsonl.zst", "-o", f"{T}/n.out", "--rejects", f"{T}/n.rej",
+                    "--config", f"{T}/nemo.yaml"], capture_output=True, text=True)
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+c = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+got = {json.loads(l)["id"]: json.loads(l)["metadata"]["drop_reason"] for l in open(f"{T}/n.rej")}
+agree = sum(1 for d, r in zip(docs, ref) if got.get(d["id"]) == r)
+n = len(docs)
+print(f"{'':14}{'docs/s/core':>12}{'MB/s/core':>11}")
+print(f"{'python rules':14}{n/py:12.0f}{nbytes/py/1e6:11.2f}")
+print(f"{'corpusd':14}{n/c:12.0f}{nbytes/c/1e6:11.2f}   ratio {py/c:.1f}x   same decision on {agree}/{n} documents")
+print("(corpusd's time includes process start, JSONL/zstd reading and writing; Python's is the rules only)")
+PY

@@ -36,6 +36,9 @@ typedef struct filter_verdict {
 typedef struct filter_scratch filter_scratch;
 filter_scratch *filter_scratch_new(void);
 void filter_scratch_free(filter_scratch *s);
+/* on = 1: words come from ICU's word break iterator (Chinese, Japanese, Thai
+ * segmentation) instead of whitespace; -1 when built without ICU. */
+int filter_scratch_use_icu(filter_scratch *s, int on);
 
 /* ------------------------------------------------------- language id (CLD2) */
 

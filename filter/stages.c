@@ -91,7 +91,10 @@ static void drop_with(doc *d, filter_verdict v)
     {"skip_word_rules_for", PARAM_STRLIST, "zh,ja,th,lo,km,my,bo",                                      \
      "languages (metadata.language) written without spaces: word-count rules are skipped for them, "    \
      "since space splitting would see one 'word' per sentence (corpusd's choice; NeMo Curator instead "  \
-     "segments zh/ja with jieba/MeCab)"}
+     "segments zh/ja with jieba/MeCab)"},                                                                \
+    {"unspaced_words", PARAM_STRING, "skip",                                                            \
+     "for those languages: skip (the word rules) or icu (split words with ICU's dictionary-based word "  \
+     "break iterator and apply every rule, as NeMo Curator does with jieba/MeCab)"}
 
 /* ------------------------------------------------------------- langid */
 
@@ -180,6 +183,7 @@ typedef enum { H_GQ, H_GR, H_C4, H_FW, H_NEMO } heur_kind;
 typedef struct heur_shared {
     heur_kind kind;
     langset skip;
+    int use_icu;
     filter_gopher_quality gq;
     filter_gopher_repetition gr;
     filter_c4 c4;
@@ -226,7 +230,13 @@ static int heur_process(stage *st, doc_batch *b, cd_err *e)
     for (size_t i = 0; i < b->len; i++) {
         doc *d = b->docs[i];
         int wr = word_rules_for(d, &h->skip);
-        if (!wr) stats_count(&st->stats, "word_rules_skipped", 1);
+        if (!wr && h->use_icu) {
+            filter_scratch_use_icu(p->s, 1);
+            wr = 1;
+            stats_count(&st->stats, "icu_words", 1);
+        } else if (!wr) {
+            stats_count(&st->stats, "word_rules_skipped", 1);
+        }
         filter_verdict v = {NULL, 0};
         switch (h->kind) {
         case H_GQ:
@@ -246,7 +256,26 @@ static int heur_process(stage *st, doc_batch *b, cd_err *e)
             break;
         }
         }
+        filter_scratch_use_icu(p->s, 0);
         if (v.reason) drop_with(d, v);
+    }
+    return 0;
+}
+
+/* Parameters every heuristic stage shares: which languages lack spaces and
+ * what to do with them. */
+static int heur_common_init(heur_shared *h, const cfg_params *p, cd_err *e)
+{
+    langset_load(&h->skip, p, "skip_word_rules_for");
+    const char *mode = param_str(p, "unspaced_words");
+    if (!strcmp(mode, "icu")) {
+        filter_scratch *probe = filter_scratch_new();
+        int rc = filter_scratch_use_icu(probe, 1);
+        filter_scratch_free(probe);
+        if (rc) return cd_fail(e, CD_ECONFIG, "unspaced_words: icu needs corpusd built with libicu-dev");
+        h->use_icu = 1;
+    } else if (strcmp(mode, "skip")) {
+        return cd_fail(e, CD_ECONFIG, "unspaced_words must be skip or icu, not '%s'", mode);
     }
     return 0;
 }
@@ -289,7 +318,10 @@ static int gq_init(const cfg_params *p, void **shared, cd_err *e)
     h->kind = H_GQ;
     filter_gopher_quality_defaults(&h->gq);
     bind_all(p, GQ_BIND, h);
-    langset_load(&h->skip, p, "skip_word_rules_for");
+    if (heur_common_init(h, p, e)) {
+        heur_fini(h);
+        return -1;
+    }
     /* Stop words reuse the langset loader: the same comma splitting. */
     langset_load(&h->stop, p, "stop_words");
     h->gq.stop_words = (const char *const *)h->stop.codes;
@@ -353,7 +385,10 @@ static int gr_init(const cfg_params *p, void **shared, cd_err *e)
     heur_shared *h = xcalloc(1, sizeof *h);
     h->kind = H_GR;
     bind_all(p, GR_BIND, h);
-    langset_load(&h->skip, p, "skip_word_rules_for");
+    if (heur_common_init(h, p, e)) {
+        heur_fini(h);
+        return -1;
+    }
     *shared = h;
     return 0;
 }
@@ -407,7 +442,10 @@ static int c4_init(const cfg_params *p, void **shared, cd_err *e)
     heur_shared *h = xcalloc(1, sizeof *h);
     h->kind = H_C4;
     bind_all(p, C4_BIND, h);
-    langset_load(&h->skip, p, "skip_word_rules_for");
+    if (heur_common_init(h, p, e)) {
+        heur_fini(h);
+        return -1;
+    }
     *shared = h;
     return 0;
 }
@@ -459,7 +497,10 @@ static int fw_init(const cfg_params *p, void **shared, cd_err *e)
     heur_shared *h = xcalloc(1, sizeof *h);
     h->kind = H_FW;
     bind_all(p, FW_BIND, h);
-    langset_load(&h->skip, p, "skip_word_rules_for");
+    if (heur_common_init(h, p, e)) {
+        heur_fini(h);
+        return -1;
+    }
     *shared = h;
     return 0;
 }
@@ -554,7 +595,10 @@ static int nemo_init(const cfg_params *p, void **shared, cd_err *e)
     heur_shared *h = xcalloc(1, sizeof *h);
     h->kind = H_NEMO;
     bind_all(p, NEMO_BIND, h);
-    langset_load(&h->skip, p, "skip_word_rules_for");
+    if (heur_common_init(h, p, e)) {
+        heur_fini(h);
+        return -1;
+    }
     *shared = h;
     return 0;
 }

@@ -30,6 +30,10 @@
 #ifdef HAVE_UTF8PROC
 #include <utf8proc.h>
 #endif
+#ifdef HAVE_ICU
+#include <unicode/ubrk.h>
+#include <unicode/utext.h>
+#endif
 
 /* --------------------------------------------------------------- UTF-8 */
 
@@ -125,6 +129,10 @@ struct filter_scratch {
     size_t ntoks, cap;
     htab ht;
     sbuf buf;
+    int icu;             /* split words with ICU's word break iterator */
+#ifdef HAVE_ICU
+    UBreakIterator *bi;
+#endif
 };
 
 filter_scratch *filter_scratch_new(void) { return xcalloc(1, sizeof(filter_scratch)); }
@@ -138,7 +146,21 @@ void filter_scratch_free(filter_scratch *s)
     free(s->ht.vals);
     free(s->ht.first);
     sbuf_free(&s->buf);
+#ifdef HAVE_ICU
+    if (s->bi) ubrk_close(s->bi);
+#endif
     free(s);
+}
+
+int filter_scratch_use_icu(filter_scratch *s, int on)
+{
+#ifdef HAVE_ICU
+    s->icu = on;
+    return 0;
+#else
+    s->icu = 0;
+    return on ? -1 : 0;
+#endif
 }
 
 /* Prepares the table for about n keys; it grows on demand (ht_slot), so n is
@@ -220,9 +242,53 @@ static void tok_push(filter_scratch *s, size_t off, size_t len, size_t nch, cons
     s->ntoks++;
 }
 
+#ifdef HAVE_ICU
+/* ICU word segments (dictionary-based for Chinese, Japanese, Thai, Lao,
+ * Khmer, Burmese) that are not whitespace; punctuation segments stay
+ * tokens, as jieba and MeCab return them. Returns -1 when ICU fails. */
+static int tokenize_icu(filter_scratch *s, const char *text, size_t n)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    s->ntoks = 0;
+    if (n > INT32_MAX) return -1;
+    if (!s->bi) {
+        s->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+        if (U_FAILURE(st)) {
+            s->bi = NULL;
+            return -1;
+        }
+    }
+    UText *ut = utext_openUTF8(NULL, text, (int64_t)n, &st);
+    if (U_FAILURE(st)) return -1;
+    ubrk_setUText(s->bi, ut, &st);
+    if (U_FAILURE(st)) {
+        utext_close(ut);
+        return -1;
+    }
+    const unsigned char *u = (const unsigned char *)text;
+    int32_t a = ubrk_first(s->bi), b;
+    while ((b = ubrk_next(s->bi)) != UBRK_DONE) {
+        if (a < 0 || b <= a || (size_t)b > n) break;
+        size_t i = (size_t)a, l;
+        int blank = 1;
+        while (i < (size_t)b && blank) {
+            blank = is_space_cp(dec(u + i, n - i, &l));
+            i += l;
+        }
+        if (!blank) tok_push(s, (size_t)a, (size_t)(b - a), filter_utf8_len(text + a, (size_t)(b - a)), text);
+        a = b;
+    }
+    utext_close(ut);
+    return 0;
+}
+#endif
+
 /* Python's str.split(): runs of non-whitespace. */
 static void tokenize_ws(filter_scratch *s, const char *text, size_t n)
 {
+#ifdef HAVE_ICU
+    if (s->icu && tokenize_icu(s, text, n) == 0) return;
+#endif
     const unsigned char *u = (const unsigned char *)text;
     s->ntoks = 0;
     size_t i = 0;
@@ -249,6 +315,9 @@ static void tokenize_ws(filter_scratch *s, const char *text, size_t n)
  * trailing "..." which stays one token. */
 static void tokenize_tb(filter_scratch *s, const char *text, size_t n)
 {
+#ifdef HAVE_ICU
+    if (s->icu && tokenize_icu(s, text, n) == 0) return;
+#endif
     const unsigned char *u = (const unsigned char *)text;
     s->ntoks = 0;
     size_t i = 0;

@@ -699,3 +699,37 @@ TEST(filter_many_distinct_short_lines)
     filter_scratch_free(s);
     sbuf_free(&b);
 }
+
+TEST(filter_icu_word_splitting_for_unspaced_languages)
+{
+    /* unspaced_words: icu splits Chinese into dictionary words (ICU), so
+     * word-count and n-gram rules see words, not whole lines. */
+    filter_scratch *probe = filter_scratch_new();
+    int have_icu = filter_scratch_use_icu(probe, 1) == 0;
+    filter_scratch_free(probe);
+    if (!have_icu) test_skip("built without libicu-dev");
+    const char *zh = "今天早上我们去了城市北边的公园散步。\n"
+                     "公园里有很多老人在打太极拳，孩子们在草地上跑来跑去。\n"
+                     "湖边的柳树已经发芽了，看起来非常漂亮。";
+    collect c;
+    CHECK(run_yaml("stages:\n  - langid: {languages: [zh]}\n"
+                   "  - gopher_quality: {unspaced_words: icu, min_doc_words: 1000}\n", zh, NULL, &c) == 0);
+    CHECK_STR_EQ(c.reason, "gopher_short_doc");
+    /* 3 lines of 17-25 characters: ICU finds between 20 and 60 words (space splitting: 3) */
+    const char *fv = strstr(c.meta, "\"filter_value\":");
+    CHECK(fv != NULL);
+    double words = fv ? atof(fv + 15) : 0;
+    CHECK_MSG(words >= 20 && words <= 60, "ICU words: %g", words);
+    /* A phrase repeated 8 times: the duplicated n-gram rule catches it with
+     * ICU words; with word rules skipped only line rules apply (one line). */
+    sbuf b = SBUF_INIT;
+    sbuf_puts(&b, "今天天气很好。");
+    for (int i = 0; i < 8; i++) sbuf_puts(&b, "欢迎光临本店，全场商品一律八折优惠！");
+    CHECK(run_yaml("stages:\n  - langid: {languages: [zh]}\n  - gopher_repetition: {unspaced_words: icu}\n", b.data, NULL,
+                   &c) == 0);
+    CHECK_MSG(c.dropped == 1 && !strncmp(c.reason, "top_", 4), "reason %s", c.reason);
+    CHECK(run_yaml("stages:\n  - langid: {languages: [zh]}\n  - gopher_repetition: {}\n", b.data, NULL, &c) == 0);
+    CHECK(c.kept == 1);
+    sbuf_free(&b);
+    CHECK(run_yaml("stages:\n  - fineweb: {unspaced_words: maybe}\n", zh, NULL, &c) == -1);
+}

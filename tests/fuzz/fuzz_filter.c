@@ -1,5 +1,6 @@
 /* fuzz_filter.c: the filter rules (Gopher, C4, FineWeb, NeMo), PII
- * redaction and CLD2 language identification on arbitrary bytes.
+ * redaction and CLD2 language identification on arbitrary bytes, with
+ * whitespace or ICU word splitting.
  * Checks: no crash or leak; C4 never lengthens the text; redaction with no
  * replacements leaves the text unchanged; scores stay in range. */
 #include "filter/filter.h"
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *t = (const char *)data;
     int word_rules = size ? (data[0] & 1) : 1;
     filter_scratch *s = filter_scratch_new();
+    filter_scratch_use_icu(s, size > 1 && (data[1] & 1));   /* ICU word splitting half the time */
 
     filter_gopher_quality gq;
     filter_gopher_quality_defaults(&gq);

@@ -14,6 +14,7 @@
 #include "core/stage.h"
 #include "filter/filter.h"
 
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,14 @@ typedef struct langid_full {
 
 static int langid_init(const cfg_params *p, void **shared, cd_err *e)
 {
+    /* CLD2 allocates and frees a large scoring buffer on every call. With
+     * glibc's default trim threshold that memory sits at the top of the heap,
+     * is returned to the kernel on free and taken back on the next call: two
+     * brk calls per document, which doubled the FineWeb preset's CPU time
+     * (measured: 0.9 s of 1.7 s in the kernel on 11,580 documents). Keeping up
+     * to 64 MiB of free heap avoids it. The setting is process-wide and only
+     * affects when free memory is handed back to the kernel. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     langid_full *l = xcalloc(1, sizeof *l);
     langset_load(&l->s.keep, p, "languages");
     l->s.threshold = param_double(p, "threshold");

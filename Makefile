@@ -45,6 +45,15 @@ ifneq ($(wildcard /usr/include/cld2/public/compact_lang_det.h),)
   CFLAGS  += -DHAVE_CLD2=1
   CXXFLAGS += -DHAVE_CLD2=1
 endif
+ifneq ($(wildcard /usr/include/fasttext/fasttext.h),)
+  LDLIBS  += -lfasttext
+  CFLAGS  += -DHAVE_FASTTEXT=1
+  CXXFLAGS += -DHAVE_FASTTEXT=1
+endif
+ifneq ($(wildcard /usr/include/unicode/ubrk.h),)
+  LDLIBS  += -licuuc
+  CFLAGS  += -DHAVE_ICU=1
+endif
 ifneq ($(wildcard /usr/include/isa-l.h /usr/include/isa-l/igzip_lib.h),)
   LDLIBS  += -lisal
   CFLAGS  += -DHAVE_ISAL=1

@@ -1,0 +1,28 @@
+/*
+ * fasttext_shim.h: a C interface to a user-supplied fastText classifier
+ * (Debian libfasttext-dev), for the quality_classifier stage. Private to
+ * filter/. A loaded model is read-only; prediction is thread-safe.
+ */
+#ifndef CORPUSD_FILTER_FASTTEXT_SHIM_H
+#define CORPUSD_FILTER_FASTTEXT_SHIM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ft_shim ft_shim;
+
+/* NULL with msg filled when the model cannot be loaded or fastText is not
+ * built in. */
+ft_shim *ft_shim_load(const char *path, char *msg, size_t msg_size);
+void ft_shim_free(ft_shim *m);
+/* Probability of `label` for one document (newlines are treated as spaces,
+ * as fastText's predict reads one line). 0 when the label is not predicted. */
+double ft_shim_prob(const ft_shim *m, const char *text, size_t n, const char *label);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -31,6 +31,7 @@ GPL-1.0-only GPL-2.0-only GPL-3.0-only LGPL-2.0-only LGPL-2.1-only LGPL-3.0-only
 MPL-1.0 MPL-1.1 MPL-2.0 EPL-1.0 EPL-2.0 CDDL-1.0 CDDL-1.1 EUPL-1.1 EUPL-1.2 OSL-3.0 CPL-1.0
 CC-BY-SA-3.0 CC-BY-SA-4.0 CC-BY-NC-3.0 CC-BY-NC-4.0 CC-BY-NC-SA-3.0 CC-BY-NC-SA-4.0
 CC-BY-NC-ND-4.0 CC-BY-ND-4.0 SSPL-1.0 BUSL-1.1 Elastic-2.0 PolyForm-Noncommercial-1.0.0
+Artistic-1.0 Artistic-1.0-Perl GFDL-1.2-only GFDL-1.3-only
 """.split()
 
 # Header notices: (spdx id reported, source license, start anchor, end anchor, substitutions)
@@ -44,6 +45,13 @@ HEADERS = [
     ("AGPL-3.0-or-later", "AGPL-3.0-only", "This program is free software: you can redistribute", "<http://www.gnu.org/licenses/>.", []),
     ("Apache-2.0", "Apache-2.0", "Licensed under the Apache License, Version 2.0", "limitations under the License.", []),
     ("MPL-2.0", "MPL-2.0", "This Source Code Form is subject to the terms", "MPL/2.0/.", []),
+]
+
+# Texts that SPDX ships joined to another license: the part before the
+# anchor is a template of its own (LGPL-3.0's COPYING.LESSER comes without
+# the GPL-3.0 text that the SPDX entry appends). (id, source, end anchor)
+PARTS = [
+    ("LGPL-3.0-only", "LGPL-3.0-only", "GNU GENERAL PUBLIC LICENSE\nVersion 3"),
 ]
 
 # SPDX "equivalent words" (varietal spellings), mapped to one spelling.
@@ -82,6 +90,12 @@ def load(lid):
 entries = []
 for lid in LICENSES:
     entries.append((lid, "CF_TEMPLATE_TEXT", normalize(load(lid))))
+for pid, src, anchor in PARTS:
+    t = load(src)
+    j = t.find(anchor)
+    if j <= 0:
+        sys.exit("regen.sh: part anchor not found for %s" % pid)
+    entries.append((pid, "CF_TEMPLATE_TEXT", normalize(t[:j])))
 for hid, src, a, b, subs in HEADERS:
     t = load(src)
     i = t.find(a)

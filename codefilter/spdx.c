@@ -400,7 +400,18 @@ char *cf_manifest_license(const char *base, const char *text, size_t n)
         arena_free(&a);
         return out;
     }
-    if (!strcmp(base, "Cargo.toml")) return toml_string(text, n, "package", "license");
+    if (!strcmp(base, "Cargo.toml")) {
+        char *s = toml_string(text, n, "package", "license");
+        if (s && strchr(s, '/')) {   /* legacy "MIT/Apache-2.0" means OR */
+            sbuf o = SBUF_INIT;
+            for (const char *c = s; *c; c++)
+                if (*c == '/') sbuf_puts(&o, " OR ");
+                else sbuf_putc(&o, *c);
+            free(s);
+            s = sbuf_detach(&o, NULL);
+        }
+        return s;
+    }
     if (!strcmp(base, "pyproject.toml")) {
         char *s = toml_string(text, n, "project", "license");
         if (!s) s = toml_string(text, n, "tool.poetry", "license");

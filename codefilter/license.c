@@ -5,7 +5,8 @@
  * the two must produce the same words for the same text (a unit test checks
  * that normalising a shipped template gives it back). Steps, per line:
  * lower-case ASCII, strip leading comment markers, skip copyright lines
- * ("copyright", "(c)", "©", "all rights reserved"), strip one list bullet
+ * ("copyright" unless a sentence such as "copyright notice and ...", "(c)"
+ * with a year, "©", "all rights reserved"), strip one list bullet
  * ("1.", "(a)", "iv)", "2.1."), then keep runs of [a-z0-9] as words and map
  * varietal spellings (SPDX equivalent words) to one spelling. Punctuation,
  * quotes, dashes and all whitespace become word separators.
@@ -99,6 +100,32 @@ static size_t bullet_len(const unsigned char *s, size_t n)
     return best;
 }
 
+/* Mirrors COPYRIGHT in regen.sh: "copyright" not followed by a word of
+ * COPYRIGHT_NOT, "(c)" followed by a year, "©", "all rights reserved". */
+static int is_copyright_line(const unsigned char *l, size_t ln)
+{
+    static const char *const NOT[] = {"notice", "notices", "holder", "holders", "owner", "owners", "and", "or",
+                                      "law", "laws", "license", "licenses", "statement", "statements",
+                                      "protection", "act", "office", "infringement", "claim", "claims", "interest",
+                                      "to", "in", "of", "on", "is", "are", NULL};
+    if (starts_ci(l, ln, "copyright")) {
+        if (ln > 9 && (is_word_char(lower(l[9])) || l[9] == '_')) return 0;
+        size_t i = 9;
+        while (i < ln && (l[i] == ' ' || l[i] == '\t')) i++;
+        size_t st = i;
+        while (i < ln && (is_word_char(lower(l[i])) || l[i] == '_')) i++;
+        for (int k = 0; NOT[k]; k++)
+            if (strlen(NOT[k]) == i - st && starts_ci(l + st, i - st, NOT[k])) return 0;
+        return 1;
+    }
+    if (starts_ci(l, ln, "(c)")) {
+        size_t i = 3;
+        while (i < ln && (l[i] == ' ' || l[i] == '\t')) i++;
+        return i < ln && l[i] >= '0' && l[i] <= '9';
+    }
+    return starts_ci(l, ln, "\xc2\xa9") || starts_ci(l, ln, "all rights reserved");
+}
+
 static void put_word(sbuf *out, const char *w, size_t k)
 {
     for (size_t i = 0; i < sizeof VARIETAL / sizeof *VARIETAL; i++)
@@ -130,11 +157,7 @@ void cf_normalize(const char *text, size_t n, sbuf *out)
         while (ln && (*l == ' ' || *l == '\t' || *l == '\r' || *l == '\v' || *l == '\f' || *l == '/' || *l == '*' ||
                       *l == '#' || *l == ';' || *l == '%' || *l == '!' || *l == '>' || *l == '|' || *l == '-'))
             l++, ln--;
-        if (starts_ci(l, ln, "copyright")) {
-            if (ln == 9 || !is_word_char(lower(l[9]))) continue;
-        }
-        if (starts_ci(l, ln, "(c)") || starts_ci(l, ln, "\xc2\xa9") || starts_ci(l, ln, "all rights reserved"))
-            continue;
+        if (is_copyright_line(l, ln)) continue;
         size_t b = bullet_len(l, ln);
         l += b;
         ln -= b;

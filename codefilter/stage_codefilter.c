@@ -11,8 +11,9 @@
  *    files in one directory are alternatives, joined with OR);
  *  - file level: an SPDX-License-Identifier tag (an SPDX expression), else a
  *    license notice in the leading comment matched against the templates;
- *  - the file level replaces the repository level when it is more
- *    restrictive (or when the repository has none).
+ *  - the file level replaces the repository level unless the repository's
+ *    is more restrictive (so a GPL header in an MIT repository is denied,
+ *    and an MIT file in a GPL repository stays denied).
  * The verdict comes from the policy: allow- and deny-lists of ids or
  * prefixes ("GPL-*"); OR takes the most permissive operand, AND the most
  * restrictive. Unlicensed and unknown licenses are dropped unless the
@@ -368,7 +369,8 @@ static void decide(stage *s, doc *d, dir_license *dls, size_t ndl)
         }
     }
     decision *use = NULL;
-    if (file.spdx && repo.spdx) use = file.v > repo.v ? &file : &repo;
+    /* The file's own statement wins unless the repository's is stricter. */
+    if (file.spdx && repo.spdx) use = file.v >= repo.v ? &file : &repo;
     else if (file.spdx) use = &file;
     else if (repo.spdx) use = &repo;
     const char *reason = NULL;

@@ -54,6 +54,14 @@ PARTS = [
     ("LGPL-3.0-only", "LGPL-3.0-only", "GNU GENERAL PUBLIC LICENSE\nVersion 3"),
 ]
 
+# The SPDX templates mark replaceable text (<<var>>), which this JSON list
+# does not carry; the common real-world fill-ins get a variant template of
+# their own. ISC's "ISC" is "the author" in most repositories, and without
+# the variant such a text is closer to 0BSD than to ISC.
+VARIANTS = [
+    ("ISC", "ISC", [("ISC DISCLAIMS", "THE AUTHOR DISCLAIMS"), ("SHALL ISC BE", "SHALL THE AUTHOR BE")]),
+]
+
 # SPDX "equivalent words" (varietal spellings), mapped to one spelling.
 VARIETAL = {
     "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
@@ -67,7 +75,11 @@ VARIETAL = {
 }
 
 COMMENT = re.compile(rb"^[ \t/*#;%!>|-]+")
-COPYRIGHT = re.compile(rb"^(copyright\b|\(c\)|\xc2\xa9|all rights reserved)")
+# A copyright line, not a sentence that starts with the word (a reflowed
+# "...provided that the above\ncopyright notice and this permission...").
+COPYRIGHT_NOT = (b"notice|notices|holder|holders|owner|owners|and|or|law|laws|license|licenses|statement|"
+                 b"statements|protection|act|office|infringement|claim|claims|interest|to|in|of|on|is|are")
+COPYRIGHT = re.compile(rb"^(copyright\b(?![ \t]*(" + COPYRIGHT_NOT + rb")\b)|\(c\)[ \t]*[0-9]|\xc2\xa9|all rights reserved)")
 BULLET = re.compile(rb"^(\(?([0-9]{1,3}(\.[0-9]{1,3})*|[a-z]|[ivx]{1,4})[.)])[ \t]+")
 WORD = re.compile(rb"[a-z0-9]+")
 
@@ -96,6 +108,13 @@ for pid, src, anchor in PARTS:
     if j <= 0:
         sys.exit("regen.sh: part anchor not found for %s" % pid)
     entries.append((pid, "CF_TEMPLATE_TEXT", normalize(t[:j])))
+for vid, src, subs in VARIANTS:
+    t = load(src)
+    for x, y in subs:
+        if x not in t:
+            sys.exit("regen.sh: variant text not found for %s: %s" % (vid, x))
+        t = t.replace(x, y)
+    entries.append((vid, "CF_TEMPLATE_TEXT", normalize(t)))
 for hid, src, a, b, subs in HEADERS:
     t = load(src)
     i = t.find(a)

@@ -284,5 +284,11 @@ TEST(codefilter_license_normalizer_rules)
     sbuf o = SBUF_INIT;
     cf_normalize(a, strlen(a), &o);
     CHECK_STR_EQ(o.data, "the license is granted see http example org x");
+    /* a reflowed sentence starting with "copyright notice" is text, and a
+     * "(c)" list bullet is a bullet, not a copyright line */
+    const char *b = "provided that the above\ncopyright notice appears\n(c) You must retain\n(C) 2019 Foo\n";
+    sbuf_reset(&o);
+    cf_normalize(b, strlen(b), &o);
+    CHECK_STR_EQ(o.data, "provided that the above copyright notice appears you must retain");
     sbuf_free(&o);
 }

@@ -1,0 +1,38 @@
+/* fuzz_tar.c: repository archive ingestion (crawl/github.c) on hostile
+ * tar/zip/compressed bytes. Whatever is accepted must respect the limits:
+ * relative clean paths (no "..", no leading '/'), sizes within
+ * max_file_size, the total within max_total_size, and text content. */
+#include "crawl/github.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    gh_limits l;
+    gh_limits_default(&l);
+    l.max_file_size = 1 << 16;
+    l.max_total_size = 1 << 20;
+    l.max_files = 1000;
+    stage_stats st;
+    memset(&st, 0, sizeof st);
+    gh_files f;
+    cd_err e;
+    if (gh_read_archive_memory(data, size, &l, 1, &f, &st, &e) == 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < f.len; i++) {
+            const char *p = f.v[i].path;
+            if (p[0] == '/' || strstr(p, "../") || !strcmp(p, "..") ||
+                (strlen(p) >= 3 && !strcmp(p + strlen(p) - 3, "/..")))
+                abort();
+            if ((int64_t)f.v[i].len > l.max_file_size) abort();
+            if (gh_is_binary(f.v[i].data, f.v[i].len, l.max_nontext)) abort();
+            total += f.v[i].len;
+        }
+        if ((int64_t)total > l.max_total_size) abort();
+        gh_files_free(&f);
+    }
+    stats_free(&st);
+    return 0;
+}

@@ -40,7 +40,8 @@
 static const char *const DEFAULT_ALLOW[] = {
     "MIT", "MIT-0", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unlicense", "CC0-1.0",
     "BSL-1.0", "0BSD", "PostgreSQL", "X11", "NCSA", "UPL-1.0", "BSD-3-Clause-Clear", "BSD-2-Clause-Patent",
-    "Python-2.0", "WTFPL", "CC-BY-4.0", "CC-BY-3.0", "Apache-1.1", "MIT-CMU", "HPND", "Artistic-2.0", NULL};
+    "Python-2.0", "WTFPL", "CC-BY-4.0", "CC-BY-3.0", "Apache-1.1", "MIT-CMU", "HPND", "Artistic-2.0", "BlueOak-1.0.0",
+    "FSFULLR", "FSFUL", "FSFAP", NULL};
 static const char *const DEFAULT_DENY[] = {
     "GPL-*", "LGPL-*", "AGPL-*", "MPL-*", "EPL-*", "CC-BY-SA-*", "CC-BY-NC-*", "CC-BY-ND-*", "SSPL-*",
     "CDDL-*", "EUPL-*", "OSL-*", "CPL-*", "BUSL-*", "Elastic-*", "PolyForm-*", "LicenseRef-Proprietary",

@@ -995,6 +995,36 @@ const cf_license_template cf_license_templates[] = {
      "act negligence or other tortious action arising out of or in connection with the use or performance "
      "of this software"
     },
+    {"BlueOak-1.0.0", CF_TEMPLATE_TEXT,
+     "blue oak model license version 1 0 0 purpose this license gives everyone as much permission to work "
+     "with this software as possible while protecting contributors from liability acceptance in order to r"
+     "eceive this license you must agree to its rules the rules of this license are both obligations under"
+     " that agreement and conditions to your license you must not do anything with this software that trig"
+     "gers a rule that you cannot or will not follow each contributor licenses you to do everything with t"
+     "his software that would otherwise infringe that contributor s copyright in it notices you must ensur"
+     "e that everyone who gets a copy of any part of this software from you with or without changes also g"
+     "ets the text of this license or a link to http blueoakcouncil org license 1 0 0 excuse if anyone not"
+     "ifies you in writing that you have not complied with notices notices you can keep your license by ta"
+     "king all practical steps to comply within 30 days after the notice if you do not do so your license "
+     "ends immediately patent each contributor licenses you to do everything with this software that would"
+     " otherwise infringe any patent claims they can license or become able to license reliability no cont"
+     "ributor can revoke this license no liability as far as the law allows this software comes as is with"
+     "out any warranty or condition and no contributor will be liable to anyone for any damages related to"
+     " this software or this license under any kind of legal claim"
+    },
+    {"FSFULLR", CF_TEMPLATE_TEXT,
+     "this file is free software the free software foundation gives unlimited permission to copy and or di"
+     "stribute it with or without modifications as long as this notice is preserved"
+    },
+    {"FSFUL", CF_TEMPLATE_TEXT,
+     "this configure script is free software the free software foundation gives unlimited permission to co"
+     "py distribute and modify it"
+    },
+    {"FSFAP", CF_TEMPLATE_TEXT,
+     "copying and distribution of this file with or without modification are permitted in any medium witho"
+     "ut royalty provided the copyright notice and this notice are preserved this file is offered as is wi"
+     "thout any warranty"
+    },
     {"GPL-1.0-only", CF_TEMPLATE_TEXT,
      "gnu general public license version 1 february 1989 everyone is permitted to copy and distribute verb"
      "atim copies of this license document but changing it is not allowed preamble the license agreements "
@@ -7136,4 +7166,4 @@ const cf_license_template cf_license_templates[] = {
      "pl was not distributed with this file you can obtain one at http mozilla org mpl 2 0"
     },
 };
-const unsigned cf_license_templates_len = 71;
+const unsigned cf_license_templates_len = 75;

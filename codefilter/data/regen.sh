@@ -26,7 +26,7 @@ spdx_dir, out_path = sys.argv[1], sys.argv[2]
 LICENSES = """
 MIT MIT-0 Apache-2.0 Apache-1.1 BSD-2-Clause BSD-3-Clause BSD-3-Clause-Clear BSD-2-Clause-Patent
 BSD-4-Clause ISC Zlib Unlicense CC0-1.0 BSL-1.0 0BSD PostgreSQL X11 NCSA UPL-1.0 WTFPL Python-2.0
-CC-BY-4.0 CC-BY-3.0 Artistic-2.0 MIT-CMU HPND
+CC-BY-4.0 CC-BY-3.0 Artistic-2.0 MIT-CMU HPND BlueOak-1.0.0 FSFULLR FSFUL FSFAP
 GPL-1.0-only GPL-2.0-only GPL-3.0-only LGPL-2.0-only LGPL-2.1-only LGPL-3.0-only AGPL-3.0-only AGPL-1.0-only
 MPL-1.0 MPL-1.1 MPL-2.0 EPL-1.0 EPL-2.0 CDDL-1.0 CDDL-1.1 EUPL-1.1 EUPL-1.2 OSL-3.0 CPL-1.0
 CC-BY-SA-3.0 CC-BY-SA-4.0 CC-BY-NC-3.0 CC-BY-NC-4.0 CC-BY-NC-SA-3.0 CC-BY-NC-SA-4.0

@@ -1,5 +1,6 @@
-/* fuzz_spdx.c: the SPDX expression parser, the tag finder and the policy on
- * hostile input. A parsed expression must print to a canonical form that
+/* fuzz_spdx.c: the SPDX expression parser, the tag finder, the policy, the
+ * manifest `license` readers, the leading-comment extractor and the license
+ * normaliser/matcher on hostile input. A parsed expression must print to a canonical form that
  * parses again and prints identically, and evaluating it must terminate. */
 #include "codefilter/codefilter.h"
 
@@ -34,6 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ex < (const char *)data || ex + n > (const char *)data + size) abort();
         cf_spdx_node *z = cf_spdx_parse(ex, n, &e);
         cf_spdx_free(z);
+    }
+    static const char *const MANIFESTS[] = {"package.json", "Cargo.toml", "pyproject.toml"};
+    for (int i = 0; i < 3; i++) free(cf_manifest_license(MANIFESTS[i], (const char *)data, size));
+    const char *hs;
+    size_t hn = cf_leading_comment((const char *)data, size, &hs);
+    if (hs < (const char *)data || hs + hn > (const char *)data + size) abort();
+    cf_match m;
+    cf_license_match_header(cf_license_db_builtin(), hs, hn, 0.9, &m);
+    if (m.spdx && (m.score < 0 || m.score > 1.0000001)) abort();
+    if (size < 4096) {
+        cf_license_match_text(cf_license_db_builtin(), (const char *)data, size, 0.9, &m);
+        if (m.spdx && (m.score < 0 || m.score > 1.0000001)) abort();
     }
     return 0;
 }

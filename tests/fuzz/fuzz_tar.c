@@ -1,5 +1,5 @@
 /* fuzz_tar.c: repository archive ingestion (crawl/github.c) on hostile
- * tar/zip/compressed bytes. Whatever is accepted must respect the limits:
+ * tar/zip/compressed bytes, and the repository-list line parser. Whatever is accepted must respect the limits:
  * relative clean paths (no "..", no leading '/'), sizes within
  * max_file_size, the total within max_total_size, and text content. */
 #include "crawl/github.h"
@@ -39,5 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gh_files_free(&f);
     }
     stats_free(&st);
+    /* the repository-list line parser on the same bytes */
+    gh_repo_ref r;
+    if (gh_parse_repo_line((const char *)data, size, &r) == 1) {
+        if (!r.owner || !r.name) abort();
+        gh_repo_ref_free(&r);
+    }
     return 0;
 }

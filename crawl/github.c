@@ -301,6 +301,47 @@ int gh_read_archive_memory(const void *buf, size_t n, const gh_limits *l, int st
     return rc;
 }
 
+/* GitHub's tarballs (git archive) open with a pax global header whose
+ * comment is the commit id. libarchive skips global headers, so read the
+ * first decompressed block ourselves through its raw format. Returns a
+ * malloc'd 40-hex sha or NULL. */
+static char *tar_commit(struct archive *a)
+{
+    struct archive_entry *ent;
+    char *out = NULL;
+    if (archive_read_next_header(a, &ent) != ARCHIVE_OK) return NULL;
+    char blk[2048];
+    size_t got = 0;
+    while (got < sizeof blk) {
+        la_ssize_t n = archive_read_data(a, blk + got, sizeof blk - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    if (got >= 1024 && blk[156] == 'g' && !memcmp(blk + 257, "ustar", 5)) {
+        const char *c = memmem(blk + 512, got - 512, "comment=", 8);
+        if (c && c + 8 + 40 <= blk + got) {
+            int hex = 1;
+            for (int i = 0; i < 40; i++) {
+                char x = c[8 + i];
+                if (!((x >= '0' && x <= '9') || (x >= 'a' && x <= 'f'))) hex = 0;
+            }
+            if (hex) out = xstrndup(c + 8, 40);
+        }
+    }
+    return out;
+}
+
+char *gh_archive_commit(const char *path, const void *buf, size_t n)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    int rc = path ? archive_read_open_filename(a, path, 16384) : archive_read_open_memory(a, buf, n);
+    char *sha = rc == ARCHIVE_OK ? tar_commit(a) : NULL;
+    archive_read_free(a);
+    return sha;
+}
+
 /* -------------------------------------------------------------------- git */
 
 #ifdef HAVE_LIBGIT2
@@ -657,8 +698,12 @@ static int gh_open(reader *r, const char *path, cd_err *e)
     } else if (is_archive_name(path)) {
         g->kind = SRC_ARCHIVE;
         rc = gh_read_archive_file(path, &g->lim, 1, &g->files, &r->stats, e);
-        /* A local archive has no commit id; its ref stands in. */
-        if (!rc) set_repo(g, name, ref, ref);
+        /* The commit from a GitHub tarball's pax header, else the ref. */
+        if (!rc) {
+            char *sha = gh_archive_commit(path, NULL, 0);
+            set_repo(g, name, ref, sha ? sha : ref);
+            free(sha);
+        }
         g->have_files = !rc;
     } else {
         g->kind = SRC_LIST;
@@ -717,7 +762,9 @@ static int next_repo(reader *r, gh_reader *g, cd_err *e)
                 log_warn("%s: %s", url, fe.msg);
             } else {
                 char *repo = xasprintf("%s/%s", ref.owner, ref.name);
-                set_repo(g, repo, rf, rf);
+                char *sha = gh_archive_commit(NULL, body.data, body.len);
+                set_repo(g, repo, rf, sha ? sha : rf);
+                free(sha);
                 free(repo);
                 stats_count(&r->stats, "repos_fetched", 1);
             }

@@ -5,7 +5,8 @@
  * refusals, and Linguist-like language detection.
  *
  * Each regular text file of a repository becomes one document
- *   id       <owner>/<repo>@<commit>:<path>
+ *   id       <owner>/<repo>@<commit>:<path>   (commit: the sha from libgit2
+ *            or from a GitHub tarball's pax header, else the ref)
  *   source   "github"
  *   metadata repo, path, ref, commit, size, language
  * Refused entries are never documents; each is counted under its reason:
@@ -77,6 +78,10 @@ int gh_read_archive_memory(const void *buf, size_t n, const gh_limits *l, int st
  * HEAD), without a checkout. out->commit is set to the commit's sha. */
 int gh_read_git(const char *repo_path, const char *ref, const gh_limits *l, gh_files *out, stage_stats *stats,
                 cd_err *e);
+
+/* The commit id GitHub (git archive) writes into a tarball's pax global
+ * header, from a file (path) or memory (buf, n); malloc'd, or NULL. */
+char *gh_archive_commit(const char *path, const void *buf, size_t n);
 
 /* Downloads url into memory, at most max_bytes; retries 5xx and dropped
  * connections `retries` times. Returns 0 or -1 (e names the URL and status). */

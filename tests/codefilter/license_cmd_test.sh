@@ -71,6 +71,10 @@ if command -v git >/dev/null 2>&1; then
   grep -q "\"id\":\"ex/proj@$SHA:src/a.c\"" "$W/git.jsonl"
   if grep -q 'src/c.c' "$W/git.jsonl"; then echo "src/c.c was added after v1"; exit 1; fi
   grep -q '"language":"Python"' "$W/git.jsonl"
+  # a GitHub-style tarball (git archive) carries its commit in a pax header
+  git -C "$W/bare.git" archive --format=tar.gz --prefix=proj-v1/ v1 > "$W/proj-v1.tar.gz"
+  "$CORPUSD" github fetch "$W/proj-v1.tar.gz" --repo ex/proj -o "$W/tgz.jsonl" 2>/dev/null
+  grep -q "\"id\":\"ex/proj@$SHA:src/a.c\"" "$W/tgz.jsonl"
 fi
 
 # quality drops and secrets through the stage

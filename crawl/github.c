@@ -29,6 +29,7 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -470,10 +471,12 @@ static size_t fetch_write(char *p, size_t size, size_t nm, void *arg)
     return n;
 }
 
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int gh_fetch(const char *url, int64_t max_bytes, long timeout_s, int retries, sbuf *out, cd_err *e)
 {
-    static int curl_ready;
-    if (!__atomic_exchange_n(&curl_ready, 1, __ATOMIC_ACQ_REL)) curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_once(&g_curl_once, curl_init_once);
     CURL *c = curl_easy_init();
     if (!c) return cd_fail(e, CD_EINTERNAL, "curl_easy_init failed");
     int rc = -1;

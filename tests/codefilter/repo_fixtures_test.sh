@@ -182,3 +182,37 @@ for id_, (dec, spdx, src) in sorted(expect.items()):
 print("checked", len(expect), "files,", bad, "wrong")
 sys.exit(1 if bad else 0)
 PY
+
+# The same through a pipeline: the github reader as an input format.
+cat > "$W/pipe.yaml" <<YAML
+seed: 1
+run_dir: $W/run
+threads: 2
+inputs:
+  - path: $W/list.txt
+    format: github
+    params: {base_url: "http://127.0.0.1:$PORT", retries: 1, timeout: 20}
+stages:
+  - codefilter: {license_threshold: 0.9}
+output:
+  format: jsonl
+  compression: none
+  rejects: true
+YAML
+"$CORPUSD" run "$W/pipe.yaml" --quiet
+"$PYTHON" - "$W" <<'PY'
+import glob, json, sys
+w = sys.argv[1]
+def ids(pattern):
+    out = set()
+    for f in glob.glob(pattern, recursive=True):
+        for line in open(f):
+            out.add(json.loads(line)["id"])
+    return out
+kept_cli = {json.loads(l)["id"] for l in open(w + "/kept.jsonl")}
+kept = ids(w + "/run/out/main/*.jsonl")
+rej = ids(w + "/run/out/rejects/*.jsonl")
+assert kept == kept_cli, (kept ^ kept_cli)
+assert len(kept) + len(rej) == 15, (len(kept), len(rej))
+print("pipeline agrees with the CLI:", len(kept), "kept,", len(rej), "rejected")
+PY

@@ -390,6 +390,10 @@ static void decide(stage *s, doc *d, dir_license *dls, size_t ndl)
         else if (use->v == CF_UNKNOWN && !sh->keep_unknown) reason = "license_unknown";
         stats_count(&s->stats, use == &file ? "license_file_level" : "license_repo_level", 1);
     } else {
+        /* SPDX's NONE: no license at all, recorded so every file is auditable */
+        doc_meta_set_str(d, "license_spdx", "NONE");
+        doc_meta_set_str(d, "license_source", "none");
+        doc_meta_set_num(d, "license_score", 0);
         doc_meta_set_str(d, "license_decision", "unlicensed");
         if (!sh->keep_unlicensed) reason = "unlicensed";
     }

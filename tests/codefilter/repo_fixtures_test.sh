@@ -85,7 +85,7 @@ repos = {
     "js/index.js": (JS, "allow", "Apache-2.0", "manifest"),
   },
   "bare": {
-    "a.py": (PY_CODE, "unlicensed", None, None),
+    "a.py": (PY_CODE, "unlicensed", "NONE", "none"),
     "b.py": ("# SPDX-License-Identifier: MIT\n" + PY_CODE, "allow", "MIT", "tag"),
   },
   "weird": {

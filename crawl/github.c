@@ -546,9 +546,17 @@ int gh_parse_repo_line(const char *line, size_t n, gh_repo_ref *out)
     while (n && (*line == ' ' || *line == '\t')) line++, n--;
     while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r')) n--;
     if (!n || line[0] == '#') return 0;
-    /* optional trailing fields (stars, date) after whitespace are ignored */
+    /* An optional second field is the star count (for dedup's keep
+     * policy); anything after it is ignored. */
+    out->stars = -1;
     for (size_t i = 0; i < n; i++)
         if (line[i] == ' ' || line[i] == '\t') {
+            size_t j = i;
+            while (j < n && (line[j] == ' ' || line[j] == '\t')) j++;
+            int64_t v = 0;
+            size_t k = j;
+            while (k < n && line[k] >= '0' && line[k] <= '9' && v < ((int64_t)1 << 40)) v = v * 10 + (line[k++] - '0');
+            if (k > j && (k == n || line[k] == ' ' || line[k] == '\t')) out->stars = v;
             n = i;
             break;
         }
@@ -636,6 +644,7 @@ typedef struct gh_reader {
     gh_files files;
     size_t next_file;
     char *repo, *ref, *commit;
+    int64_t stars;             /* -1 when the list does not say */
     int have_files;
 } gh_reader;
 
@@ -765,6 +774,7 @@ static int next_repo(reader *r, gh_reader *g, cd_err *e)
                 log_warn("%s: %s", url, fe.msg);
             } else {
                 char *repo = xasprintf("%s/%s", ref.owner, ref.name);
+                g->stars = ref.stars;
                 char *sha = gh_archive_commit(NULL, body.data, body.len);
                 set_repo(g, repo, rf, sha ? sha : rf);
                 free(sha);
@@ -800,6 +810,7 @@ static int gh_next(reader *r, doc **out, cd_err *e)
             doc_meta_set_str(d, "ref", g->ref);
             doc_meta_set_str(d, "commit", g->commit);
             doc_meta_set_int(d, "size", (int64_t)f->len);
+            if (g->kind == SRC_LIST && g->stars >= 0) doc_meta_set_int(d, "stars", g->stars);
             const char *lang = gh_language(f->path, f->data, f->len);
             if (lang) doc_meta_set_str(d, "language", lang);
             /* the file's bytes now live in the document */

@@ -8,7 +8,7 @@
  *   id       <owner>/<repo>@<commit>:<path>   (commit: the sha from libgit2
  *            or from a GitHub tarball's pax header, else the ref)
  *   source   "github"
- *   metadata repo, path, ref, commit, size, language
+ *   metadata repo, path, ref, commit, size, language, stars (from the list)
  * Refused entries are never documents; each is counted under its reason:
  *   path_traversal   absolute path or a ".." component
  *   symlink_outside  a symbolic (or hard) link leaving the repository
@@ -45,6 +45,7 @@ void gh_limits_default(gh_limits *l);
 typedef struct gh_repo_ref {
     char *owner, *name, *ref;  /* ref may be NULL (then "HEAD") */
     char *url;                 /* direct archive URL, or NULL */
+    int64_t stars;             /* second field of the line, -1 when absent */
 } gh_repo_ref;
 int gh_parse_repo_line(const char *line, size_t n, gh_repo_ref *out);
 void gh_repo_ref_free(gh_repo_ref *r);

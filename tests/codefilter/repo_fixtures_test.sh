@@ -141,7 +141,7 @@ PY
 SRV=$!
 i=0; while [ ! -s "$W/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 PORT=$(cat "$W/port")
-printf '# fixtures\nacme/mixed\nacme/bare@HEAD\nhttps://github.com/acme/weird\nacme/missing\nacme/trunc\nnot a repo line\n' > "$W/list.txt"
+printf '# fixtures\nacme/mixed 4321\nacme/bare@HEAD\nhttps://github.com/acme/weird\nacme/missing\nacme/trunc\nnot a repo line\n' > "$W/list.txt"
 "$CORPUSD" github fetch "$W/list.txt" -o "$W/docs.jsonl.zst" --base-url "http://127.0.0.1:$PORT" --retries 1 --timeout 20 2>"$W/fetch.err"
 cat "$W/fetch.err"
 grep -q 'refused fetch_failed *2' "$W/fetch.err"
@@ -179,6 +179,7 @@ for id_, (dec, spdx, src) in sorted(expect.items()):
     bad += not ok
     assert m["repo"] and m["path"] and m["ref"] == "HEAD" and m["size"] > 0
     assert id_.startswith(m["repo"] + "@")
+    assert m.get("stars") == (4321 if m["repo"] == "acme/mixed" else None), m.get("stars")
 print("checked", len(expect), "files,", bad, "wrong")
 sys.exit(1 if bad else 0)
 PY

@@ -173,6 +173,10 @@ TEST(github_repo_list_lines)
     CHECK_INT_EQ(gh_parse_repo_line(u, strlen(u), &r), 1);
     CHECK_STR_EQ(r.name, "curl");
     CHECK_STR_EQ(r.ref, "curl-8_5_0");
+    CHECK_INT_EQ(r.stars, 1234);
+    gh_repo_ref_free(&r);
+    CHECK_INT_EQ(gh_parse_repo_line("a/b", 3, &r), 1);
+    CHECK_INT_EQ(r.stars, -1);
     gh_repo_ref_free(&r);
     CHECK_INT_EQ(gh_parse_repo_line("# comment", 9, &r), 0);
     CHECK_INT_EQ(gh_parse_repo_line("   ", 3, &r), 0);

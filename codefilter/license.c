@@ -224,8 +224,34 @@ static void bigrams_build(const char *w, size_t n, bigram_set *out)
     out->n = u;
 }
 
+/* Galloping when one set is much smaller (a header comment against the
+ * GPL text): O(|small| log |large|) instead of a full merge. */
+static size_t intersect_small(const bigram_set *small, const bigram_set *large)
+{
+    size_t c = 0, lo = 0;
+    for (size_t i = 0; i < small->n && lo < large->n; i++) {
+        uint64_t x = small->h[i];
+        size_t step = 1, hi = lo;
+        while (hi < large->n && large->h[hi] < x) {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        if (hi > large->n) hi = large->n;
+        while (lo < hi) {   /* first index >= x in [lo, hi) */
+            size_t mid = lo + (hi - lo) / 2;
+            if (large->h[mid] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < large->n && large->h[lo] == x) c++, lo++;
+    }
+    return c;
+}
+
 static size_t intersect(const bigram_set *a, const bigram_set *b)
 {
+    if (a->n * 16 < b->n) return intersect_small(a, b);
+    if (b->n * 16 < a->n) return intersect_small(b, a);
     size_t i = 0, j = 0, c = 0;
     while (i < a->n && j < b->n) {
         if (a->h[i] < b->h[j]) i++;

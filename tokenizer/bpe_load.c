@@ -274,11 +274,12 @@ void bpe_build_norm_table(bpe *t)
             const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
             inert = p->combining_class == 0 && !(p->comb_index != UINT16_MAX && p->comb_index >= 0x8000);
             if (inert) {
-                utf8proc_int32_t buf[8];
-                int last = 0;
-                utf8proc_ssize_t k = utf8proc_decompose_char((utf8proc_int32_t)cp, buf, 8,
-                                                             (utf8proc_option_t)(t->norm_options & ~UTF8PROC_COMPOSE), &last);
-                inert = k == 1 && buf[0] == (utf8proc_int32_t)cp;
+                /* the code point alone must come out of the normaliser unchanged */
+                utf8proc_uint8_t src[4], *dst = NULL;
+                utf8proc_ssize_t sl = utf8proc_encode_char((utf8proc_int32_t)cp, src);
+                utf8proc_ssize_t k = utf8proc_map(src, sl, &dst, (utf8proc_option_t)t->norm_options);
+                inert = k == sl && !memcmp(src, dst, (size_t)sl);
+                free(dst);
             }
         }
         if (inert) t->norm_inert[cp >> 3] |= (uint8_t)(1u << (cp & 7));

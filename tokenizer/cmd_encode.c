@@ -8,6 +8,7 @@
  * overrides either.
  */
 #include "cli/cli.h"
+#include "core/json.h"
 #include "core/stage.h"
 #include "tokenizer/bpe.h"
 
@@ -32,10 +33,28 @@ static char *read_all(const char *path, size_t *n, cd_err *e)
     return s ? s : xstrdup("");
 }
 
+static void print_ids(const bpe_ids *ids)
+{
+    sbuf o = SBUF_INIT;
+    for (size_t i = 0; i < ids->len; i++) {
+        if (i) sbuf_putc(&o, ' ');
+        char num[16];
+        int k = snprintf(num, sizeof num, "%d", (int)ids->ids[i]);
+        sbuf_append(&o, num, (size_t)k);
+        if (o.len > (1 << 20)) {
+            fwrite(o.data, 1, o.len, stdout);
+            sbuf_reset(&o);
+        }
+    }
+    sbuf_putc(&o, '\n');
+    fwrite(o.data, 1, o.len, stdout);
+    sbuf_free(&o);
+}
+
 static int cmd_encode(int argc, char **argv)
 {
-    static const char *const known[] = {"tokenizer", "parse-special", "add-special", NULL};
-    static const char *const bools[] = {"add-special", NULL};
+    static const char *const known[] = {"tokenizer", "parse-special", "add-special", "jsonl", NULL};
+    static const char *const bools[] = {"add-special", "jsonl", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help || !cli_get(&a, "tokenizer") || a.npos > 1 || cli_check(&a, "encode", known)) {
@@ -44,7 +63,9 @@ static int cmd_encode(int argc, char **argv)
                "special tokens added.\n"
                "  --parse-special yes|no  recognise added/special tokens written in the text\n"
                "                          (default: yes for tokenizer.json, no for .tiktoken)\n"
-               "  --add-special           apply the post-processor (BOS/EOS where configured)\n");
+               "  --add-special           apply the post-processor (BOS/EOS where configured)\n"
+               "  --jsonl                 the input is JSON Lines: print one line of ids per\n"
+               "                          document's \"text\" (malformed lines: an empty line)\n");
         int help = a.help;
         cli_free(&a);
         return help ? EXIT_OK : EXIT_USAGE;
@@ -71,24 +92,33 @@ static int cmd_encode(int argc, char **argv)
     }
     bpe_ids ids = {0};
     bpe_ctx *ctx = bpe_ctx_new(t);
-    int rc = bpe_encode(t, ctx, text, n, flags, &ids, &e);
-    if (rc) fprintf(stderr, "corpusd encode: %s\n", e.msg);
-    else {
-        sbuf o = SBUF_INIT;
-        for (size_t i = 0; i < ids.len; i++) {
-            if (i) sbuf_putc(&o, ' ');
-            char num[16];
-            int k = snprintf(num, sizeof num, "%d", (int)ids.ids[i]);
-            sbuf_append(&o, num, (size_t)k);
-            if (o.len > (1 << 20)) {
-                fwrite(o.data, 1, o.len, stdout);
-                sbuf_reset(&o);
+    int rc = 0;
+    if (cli_has(&a, "jsonl")) {
+        size_t bad = 0, lineno = 0;
+        for (char *p = text, *end = text + n; p < end && !rc;) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            char *le = nl ? nl : end;
+            lineno++;
+            if (le > p) {
+                arena ar;
+                arena_init(&ar, 0);
+                cd_err pe;
+                json_value *v = json_parse(&ar, p, (size_t)(le - p), 0, &pe);
+                size_t tl = 0;
+                const char *s = v && v->type == JSON_OBJECT ? json_str(json_object_get(v, "text"), &tl) : NULL;
+                ids.len = 0;
+                if (s) rc = bpe_encode(t, ctx, s, tl, flags, &ids, &e);
+                else if (++bad <= 5) fprintf(stderr, "corpusd encode: line %zu: no JSON object with a text\n", lineno);
+                if (!rc) print_ids(&ids);
+                arena_free(&ar);
             }
+            p = nl ? nl + 1 : end;
         }
-        sbuf_putc(&o, '\n');
-        fwrite(o.data, 1, o.len, stdout);
-        sbuf_free(&o);
+    } else {
+        rc = bpe_encode(t, ctx, text, n, flags, &ids, &e);
+        if (!rc) print_ids(&ids);
     }
+    if (rc) fprintf(stderr, "corpusd encode: %s\n", e.msg);
     bpe_ctx_free(ctx);
     bpe_ids_free(&ids);
     free(text);

@@ -23,13 +23,16 @@
 #include <utf8proc.h>
 
 #define SMALL_PIECE 48          /* up to this many bytes: array merge loop */
-#define CACHE_SLOTS 16384       /* pre-token cache entries (power of 2) */
-#define CACHE_MAX_KEY 64        /* longest cached pre-token, bytes */
+#define CACHE_SLOTS 65536       /* pre-token cache entries (power of 2), direct-mapped */
+#define CACHE_MAX_KEY 22        /* longest cached pre-token, bytes */
+#define CACHE_MAX_IDS 8         /* most ids of a cached pre-token */
 
+/* One cache entry holds its key and ids inline (one or two cache lines);
+ * a new entry simply replaces the one in its slot. */
 typedef struct cache_slot {
-    uint64_t h;
-    uint32_t koff, ioff;        /* into key_pool, id_pool */
-    uint16_t klen, nids;        /* nids == 0: empty slot */
+    uint8_t klen, nids;         /* klen == 0: empty slot */
+    char key[CACHE_MAX_KEY];
+    int32_t ids[CACHE_MAX_IDS];
 } cache_slot;
 
 struct bpe_ctx {
@@ -45,11 +48,7 @@ struct bpe_ctx {
     int32_t *prev, *next;
     uint64_t *heap;
     size_t cap;
-    /* cache */
-    cache_slot *slots;
-    char *key_pool;
-    int32_t *id_pool;
-    size_t key_len, id_len, cache_used;
+    cache_slot *slots;          /* pre-token cache */
     /* during one encode */
     bpe_ids *out;
     cd_err *err;
@@ -72,9 +71,6 @@ void bpe_ids_free(bpe_ids *v)
     v->len = v->cap = 0;
 }
 
-#define KEY_POOL_MAX (CACHE_SLOTS * 16)
-#define ID_POOL_MAX (CACHE_SLOTS * 8)
-
 bpe_ctx *bpe_ctx_new(const bpe *t)
 {
     bpe_ctx *c = xcalloc(1, sizeof *c);
@@ -85,8 +81,6 @@ bpe_ctx *bpe_ctx_new(const bpe *t)
     if (!c->md || !c->mctx || !c->jit) cd_die("bpe: out of memory creating regex scratch");
     pcre2_jit_stack_assign(c->mctx, NULL, c->jit);
     c->slots = xcalloc(CACHE_SLOTS, sizeof *c->slots);
-    c->key_pool = xmalloc(KEY_POOL_MAX);
-    c->id_pool = xmalloc(ID_POOL_MAX * sizeof *c->id_pool);
     return c;
 }
 
@@ -105,8 +99,6 @@ void bpe_ctx_free(bpe_ctx *c)
     free(c->next);
     free(c->heap);
     free(c->slots);
-    free(c->key_pool);
-    free(c->id_pool);
     free(c);
 }
 
@@ -163,8 +155,10 @@ static size_t merge_small(bpe_ctx *c, const uint8_t *s, size_t n)
             }
         if (best == UINT32_MAX) break;
         ids[bi] = pair_find(t, ids[bi], ids[bi + 1])->merged;
-        memmove(ids + bi + 1, ids + bi + 2, (len - bi - 2) * sizeof *ids);
-        memmove(rk + bi + 1, rk + bi + 2, (len > bi + 2 ? len - bi - 2 : 0) * sizeof *rk);
+        for (size_t i = bi + 1; i + 1 < len; i++) {
+            ids[i] = ids[i + 1];
+            rk[i] = rk[i + 1];
+        }
         len--;
         if (bi > 0) rk[bi - 1] = pair_rank(t, ids[bi - 1], ids[bi]);
         if (bi + 1 < len) rk[bi] = pair_rank(t, ids[bi], ids[bi + 1]);
@@ -243,12 +237,6 @@ static size_t merge_large(bpe_ctx *c, const uint8_t *s, size_t n)
     return k;
 }
 
-static void cache_clear(bpe_ctx *c)
-{
-    memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
-    c->key_len = c->id_len = c->cache_used = 0;
-}
-
 static void encode_piece(bpe_ctx *c, const char *p, size_t n)
 {
     const bpe *t = c->t;
@@ -266,40 +254,21 @@ static void encode_piece(bpe_ctx *c, const char *p, size_t n)
         }
     }
     cache_slot *slot = NULL;
-    uint64_t hv = 0;
     if (n <= CACHE_MAX_KEY) {
-        hv = bpe_hash_bytes(p, n);
-        size_t i = (size_t)hv & (CACHE_SLOTS - 1);
-        for (int probe = 0; probe < 8; probe++, i = (i + 1) & (CACHE_SLOTS - 1)) {
-            cache_slot *s = &c->slots[i];
-            if (!s->nids) {
-                slot = s;
-                break;
-            }
-            if (s->h == hv && s->klen == n && !memcmp(c->key_pool + s->koff, p, n)) {
-                for (uint32_t k = 0; k < s->nids; k++) bpe_ids_push(out, c->id_pool[s->ioff + k]);
-                return;
-            }
+        slot = &c->slots[(size_t)bpe_hash_bytes(p, n) & (CACHE_SLOTS - 1)];
+        if (slot->klen == n && !memcmp(slot->key, p, n)) {
+            for (uint32_t k = 0; k < slot->nids; k++) bpe_ids_push(out, slot->ids[k]);
+            return;
         }
     }
     ensure_scratch(c, n);
     size_t k = n <= SMALL_PIECE ? merge_small(c, (const uint8_t *)p, n) : merge_large(c, (const uint8_t *)p, n);
     for (size_t i = 0; i < k; i++) bpe_ids_push(out, c->ids[i]);
-    if (n <= CACHE_MAX_KEY) {
-        if (!slot || c->key_len + n > KEY_POOL_MAX || c->id_len + k > ID_POOL_MAX || c->cache_used * 2 > CACHE_SLOTS) {
-            cache_clear(c);
-            slot = &c->slots[(size_t)hv & (CACHE_SLOTS - 1)];
-        }
-        memcpy(c->key_pool + c->key_len, p, n);
-        memcpy(c->id_pool + c->id_len, c->ids, k * sizeof *c->ids);
-        slot->h = hv;
-        slot->koff = (uint32_t)c->key_len;
-        slot->ioff = (uint32_t)c->id_len;
-        slot->klen = (uint16_t)n;
-        slot->nids = (uint16_t)k;
-        c->key_len += n;
-        c->id_len += k;
-        c->cache_used++;
+    if (slot && k <= CACHE_MAX_IDS) {
+        slot->klen = (uint8_t)n;
+        slot->nids = (uint8_t)k;
+        memcpy(slot->key, p, n);
+        memcpy(slot->ids, c->ids, k * sizeof *c->ids);
     }
 }
 

@@ -39,8 +39,13 @@ static void print_ids(const bpe_ids *ids)
     for (size_t i = 0; i < ids->len; i++) {
         if (i) sbuf_putc(&o, ' ');
         char num[16];
-        int k = snprintf(num, sizeof num, "%d", (int)ids->ids[i]);
-        sbuf_append(&o, num, (size_t)k);
+        int k = 16;
+        uint32_t v = (uint32_t)ids->ids[i];
+        do {
+            num[--k] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        sbuf_append(&o, num + k, (size_t)(16 - k));
         if (o.len > (1 << 20)) {
             fwrite(o.data, 1, o.len, stdout);
             sbuf_reset(&o);
@@ -53,8 +58,8 @@ static void print_ids(const bpe_ids *ids)
 
 static int cmd_encode(int argc, char **argv)
 {
-    static const char *const known[] = {"tokenizer", "parse-special", "add-special", "jsonl", NULL};
-    static const char *const bools[] = {"add-special", "jsonl", NULL};
+    static const char *const known[] = {"tokenizer", "parse-special", "add-special", "jsonl", "stats", NULL};
+    static const char *const bools[] = {"add-special", "jsonl", "stats", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help || !cli_get(&a, "tokenizer") || a.npos > 1 || cli_check(&a, "encode", known)) {
@@ -65,14 +70,18 @@ static int cmd_encode(int argc, char **argv)
                "                          (default: yes for tokenizer.json, no for .tiktoken)\n"
                "  --add-special           apply the post-processor (BOS/EOS where configured)\n"
                "  --jsonl                 the input is JSON Lines: print one line of ids per\n"
-               "                          document's \"text\" (malformed lines: an empty line)\n");
+               "                          document's \"text\" (malformed lines: an empty line)\n"
+               "  --stats                 print load time, encode time and MB/s to stderr\n");
         int help = a.help;
         cli_free(&a);
         return help ? EXIT_OK : EXIT_USAGE;
     }
     cd_err e;
     cd_err_clear(&e);
+    double t0 = cd_now();
     bpe *t = bpe_load(cli_get(&a, "tokenizer"), &e);
+    double t_load = cd_now() - t0, t_enc = 0;
+    size_t in_bytes = 0, out_ids = 0;
     if (!t) {
         fprintf(stderr, "corpusd encode: %s\n", e.msg);
         cli_free(&a);
@@ -107,7 +116,13 @@ static int cmd_encode(int argc, char **argv)
                 size_t tl = 0;
                 const char *s = v && v->type == JSON_OBJECT ? json_str(json_object_get(v, "text"), &tl) : NULL;
                 ids.len = 0;
-                if (s) rc = bpe_encode(t, ctx, s, tl, flags, &ids, &e);
+                if (s) {
+                    double t1 = cd_now();
+                    rc = bpe_encode(t, ctx, s, tl, flags, &ids, &e);
+                    t_enc += cd_now() - t1;
+                    in_bytes += tl;
+                    out_ids += ids.len;
+                }
                 else if (++bad <= 5) fprintf(stderr, "corpusd encode: line %zu: no JSON object with a text\n", lineno);
                 if (!rc) print_ids(&ids);
                 arena_free(&ar);
@@ -115,10 +130,17 @@ static int cmd_encode(int argc, char **argv)
             p = nl ? nl + 1 : end;
         }
     } else {
+        double t1 = cd_now();
         rc = bpe_encode(t, ctx, text, n, flags, &ids, &e);
+        t_enc = cd_now() - t1;
+        in_bytes = n;
+        out_ids = ids.len;
         if (!rc) print_ids(&ids);
     }
     if (rc) fprintf(stderr, "corpusd encode: %s\n", e.msg);
+    if (cli_has(&a, "stats"))
+        fprintf(stderr, "STATS load_s %.3f encode_s %.3f bytes %zu ids %zu MBPS %.2f\n", t_load, t_enc, in_bytes, out_ids,
+                t_enc > 0 ? (double)in_bytes / 1e6 / t_enc : 0.0);
     bpe_ctx_free(ctx);
     bpe_ids_free(&ids);
     free(text);

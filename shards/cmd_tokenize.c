@@ -266,7 +266,9 @@ static int cmd_tokenize(int argc, char **argv)
                  (long long)max_tokens, (int)eod, (long long)window, (unsigned long long)seed, flags, bpe_hash(t));
         manifest_info mi = {fmts, tokpath, t, cfg, total_docs, total_tokens, empty, docsrc_bad_records(src),
                             docsrc_failed_inputs(src)};
-        rc = manifest_write(dir, &mi, &files, &run.counts, &e);
+        char *mpath = xasprintf("%s/manifest.json", dir);
+        rc = manifest_write(mpath, &mi, &files, &run.counts, &e);
+        free(mpath);
     }
     if (rc) {
         fprintf(stderr, "corpusd tokenize: %s\n", e.msg);

@@ -63,7 +63,7 @@ static void counts_obj(sbuf *b, const manifest_count *v, size_t n)
     sbuf_puts(b, n ? "\n  }" : "}");
 }
 
-int manifest_write(const char *dir, const manifest_info *mi, const output_list *files, const manifest_counts *c,
+int manifest_write(const char *path, const manifest_info *mi, const output_list *files, const manifest_counts *c,
                    cd_err *e)
 {
     sbuf b = SBUF_INIT;
@@ -95,9 +95,7 @@ int manifest_write(const char *dir, const manifest_info *mi, const output_list *
     sbuf_puts(&b, ",\n  \"subsets\": ");
     counts_obj(&b, c->subsets, c->nsubsets);
     sbuf_puts(&b, "\n}\n");
-    char *path = xasprintf("%s/manifest.json", dir);
     int rc = cd_write_file_atomic(path, b.data, b.len, e);
-    free(path);
     sbuf_free(&b);
     return rc;
 }

@@ -32,8 +32,8 @@ typedef struct manifest_info {
     uint64_t docs, tokens, empty_docs, bad_records, failed_inputs;
 } manifest_info;
 
-/* Writes dir/manifest.json atomically. */
-int manifest_write(const char *dir, const manifest_info *mi, const output_list *files, const manifest_counts *c,
+/* Writes the manifest to path atomically. */
+int manifest_write(const char *path, const manifest_info *mi, const output_list *files, const manifest_counts *c,
                    cd_err *e);
 
 #endif

@@ -57,4 +57,18 @@ assert len(m['tokenizer']['hash']) == 16 and m['corpusd_version'] and len(m['con
 assert m['skipped']['empty_after_tokenize'] == sum(1 for l in open(sys.argv[2]) if not json.loads(l)['text'])
 print('ok: manifest', got)
 PY
+# the `megatron` writer at the end of a pipeline (corpusd run)
+mkdir -p "$tmp/p"
+cp "$tmp/docs.jsonl" "$tmp/tok0.json" "$tmp/p/"
+cat > "$tmp/p/p.yaml" <<YAML
+seed: 1
+run_dir: $tmp/p/run
+inputs: [$tmp/p/docs.jsonl]
+stages:
+  - select: {expr: 'source != "nothing"'}
+output: {format: megatron, tokenizer: $tmp/p/tok0.json, max_tokens: 100000}
+YAML
+"$CORPUSD" run "$tmp/p/p.yaml" --quiet --threads 2 || { echo "FAIL: corpusd run with the megatron writer"; fail=1; }
+$R check-megatron "$tmp/p/run/out/main/docs" "$tmp/docs.jsonl" "$tmp/tok0.json" 100000 || fail=1
+[ -s "$tmp/p/run/out/main/docs.manifest.json" ] || { echo "FAIL: no pipeline manifest"; fail=1; }
 exit $fail

@@ -41,6 +41,8 @@ typedef struct stratum {
     uint64_t *heap_h, *heap_t;
     size_t heap_n, heap_cap;
     uint64_t kept_tokens;
+    uint64_t ceiling;                /* smallest h ever evicted: nothing at or above it fits */
+    int has_ceiling;
     uint64_t cutoff;                 /* keep h <= cutoff; valid if has_cutoff */
     int has_cutoff;
     uint64_t out_docs, out_tokens;
@@ -134,10 +136,12 @@ static void heap_pop_max(stratum *x)
     }
 }
 
-/* Keeps the hash-prefix of the stratum whose tokens fit in its budget. */
+/* Keeps the longest hash-prefix of the stratum whose tokens fit in its
+ * budget: evicting the largest h lowers a ceiling that later documents must
+ * stay under, so the result does not depend on the input order. */
 static void heap_offer(stratum *x, uint64_t h, uint64_t tokens)
 {
-    if (x->heap_n && x->kept_tokens + tokens > x->budget && h > x->heap_h[0]) return; /* cannot enter */
+    if (x->has_ceiling && h >= x->ceiling) return;
     if (x->heap_n == x->heap_cap) {
         x->heap_cap = x->heap_cap ? x->heap_cap * 2 : 64;
         x->heap_h = xrealloc(x->heap_h, x->heap_cap * sizeof *x->heap_h);
@@ -147,7 +151,11 @@ static void heap_offer(stratum *x, uint64_t h, uint64_t tokens)
     x->heap_t[x->heap_n] = tokens;
     x->kept_tokens += tokens;
     heap_sift_up(x, x->heap_n++);
-    while (x->heap_n && x->kept_tokens > x->budget) heap_pop_max(x);
+    while (x->heap_n && x->kept_tokens > x->budget) {
+        x->ceiling = x->heap_h[0];
+        x->has_ceiling = 1;
+        heap_pop_max(x);
+    }
 }
 
 static int cmd_sample(int argc, char **argv)

@@ -87,8 +87,9 @@ def synthetic():
             '\u212b', '\u2126', 'ﬁ', '\u0958', 'ſ', 'K', '\u0345', 'ι\u0308\u0301', 'か\u3099', '\u0644\u0627', 'Å']
     for i in range(20):
         docs.append(''.join(rng.choice(comb) + rng.choice(['', ' ', 'x', '\'S', '\'ll']) for _ in range(3000)))
-    docs.append('aaaa' * 20000)                  # one long pre-token
-    docs.append('x' + '.' * 30000)               # a long punctuation run
+    if not os.environ.get('NO_LONG_PIECES'):     # quadratic for the references; the benchmark leaves them out
+        docs.append('aaaa' * 20000)              # one long pre-token
+        docs.append('x' + '.' * 30000)           # a long punctuation run
     docs.append('<|endoftext|> text <|im_start|>user\nhi<|im_end|> <|begin_of_text|>' * 50)
     return docs
 

@@ -5,7 +5,7 @@
 # with the Qwen3 and Llama-3 tokenizer.json, and vs tiktoken (npm) for
 # cl100k_base and o200k_base. Ids are compared: a ratio only counts when
 # they are identical. Then `corpusd tokenize` at 1 and 2 threads. The two
-# synthetic documents with 80 KB single pre-tokens are left out here: the
+# synthetic documents with 12 KB single pre-tokens are left out here: the
 # references are quadratic on them (tens of seconds), which would inflate
 # the ratio; the parity test keeps them.
 #   BENCH_MB=10 sh bench/tokenizer/run.sh

@@ -88,8 +88,8 @@ def synthetic():
     for i in range(20):
         docs.append(''.join(rng.choice(comb) + rng.choice(['', ' ', 'x', '\'S', '\'ll']) for _ in range(3000)))
     if not os.environ.get('NO_LONG_PIECES'):     # quadratic for the references; the benchmark leaves them out
-        docs.append('aaaa' * 20000)              # one long pre-token
-        docs.append('x' + '.' * 30000)           # a long punctuation run
+        docs.append('aaaa' * 3000)               # one long pre-token (heap merge path)
+        docs.append('x' + '.' * 6000)            # a long punctuation run
     docs.append('<|endoftext|> text <|im_start|>user\nhi<|im_end|> <|begin_of_text|>' * 50)
     return docs
 

@@ -363,7 +363,8 @@ static void split_piece(bpe_ctx *c, size_t step, const char *s, size_t n)
     seg_state ss = {NULL, 0, 0, 0};
     size_t pos = 0, prev_end = 0;
     while (pos <= n) {
-        int rc = pcre2_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, c->md, c->mctx);
+        int rc = st->jit ? pcre2_jit_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, c->md, c->mctx)
+                         : pcre2_match(st->re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, c->md, c->mctx);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
             PCRE2_UCHAR msg[256];

@@ -42,6 +42,7 @@ typedef struct bpe_step {
     bpe_split_behavior behavior;
     int invert;
     int add_prefix_space;  /* ByteLevel: prepend ' ' to pieces not starting with one */
+    int jit;               /* JIT-compiled: use pcre2_jit_match (no per-call checks) */
 } bpe_step;
 
 typedef struct bpe_added {

@@ -238,6 +238,8 @@ static int add_step(bpe *t, pcre2_code *re, bpe_split_behavior b, int invert, in
     s->invert = invert;
     s->add_prefix_space = prefix_space;
     if (re) {
+        size_t jit_size = 0;
+        s->jit = pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
         uint32_t cc = 0;
         pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &cc);
         if (cc > t->max_capture) t->max_capture = cc;

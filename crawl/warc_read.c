@@ -318,13 +318,14 @@ static int member_fail(warc_reader *r, uint64_t *counter, const char *why)
  * end, FILL_DISCONT after dropped data, FILL_ERR when the source failed. */
 static int inflate_more(warc_reader *r, cd_err *e)
 {
+    int any_out = 0;
     for (;;) {
         if (!r->in_member) {
             if (r->clen - r->cpos < 32 && !r->src_eof) {
                 if (src_read(r, e) < 0) return FILL_ERR;
                 continue;
             }
-            if (r->cpos == r->clen) return FILL_EOF;
+            if (r->cpos == r->clen) return any_out ? FILL_OK : FILL_EOF;
             const unsigned char *p = r->cbuf + r->cpos;
             size_t avail = r->clen - r->cpos;
             if (avail >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8) {
@@ -351,7 +352,7 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 }
                 r->in_gap = 1;
                 r->cpos += k;
-                return FILL_DISCONT;
+                return any_out ? FILL_OK : FILL_DISCONT;
             }
         }
         size_t in_avail = r->clen - r->cpos, out_avail = r->ucap - r->ulen;
@@ -409,9 +410,13 @@ static int inflate_more(warc_reader *r, cd_err *e)
             }
             return FILL_OK;
         }
-        if (produced) return FILL_OK;
-        if (used) continue;
+        /* Keep going while there is input and room, so that a member's
+         * trailer is seen (and its end recorded) with its last bytes. */
+        any_out |= produced > 0;
         if (r->ulen == r->ucap) return FILL_OK;   /* caller makes room */
+        if ((used || produced) && r->cpos < r->clen) continue;
+        if (any_out) return FILL_OK;
+        if (used) continue;
         if (r->src_eof) {
             if (r->cpos == r->clen) return member_fail(r, &r->st.truncated, "is truncated (input ends inside it)");
             return member_fail(r, &r->st.corrupt_gzip, "makes no progress");

@@ -40,10 +40,13 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
-#define CBUF_SIZE (1u << 18)
+/* Buffers start small (a record fetched by offset is a few KiB) and grow
+ * to their streaming sizes once a stream proves long. */
+#define CBUF_START (16u << 10)
+#define CBUF_MAX (256u << 10)
 #define CKEEP 4096u
-#define UBUF_MIN (1u << 20)
-#define UROOM (1u << 17)   /* least free space handed to inflate */
+#define UBUF_START (64u << 10)
+#define UBUF_STREAM (1u << 20)
 
 enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERR = -1, FILL_DISCONT = -2 };
 enum { FR_UNKNOWN, FR_PLAIN, FR_GZIP };
@@ -62,7 +65,7 @@ struct warc_reader {
     int framing;
 
     unsigned char *cbuf;
-    size_t cpos, clen;
+    size_t ccap, cpos, clen;
     uint64_t cbase;
 
     int in_member;
@@ -84,6 +87,7 @@ struct warc_reader {
     size_t ms_head, ms_len, ms_cap;
 
     int in_garbage;                /* parser inside a run of non-records */
+    int prev_nl;                   /* the byte before upos was '\n' */
     warc_stats st;
     sbuf strings;
     size_t *offs;                  /* name/value offsets into strings */
@@ -175,8 +179,9 @@ warc_reader *warc_reader_open_source(io_source src, const char *name, uint64_t s
     if (lim) r->lim = *lim; else warc_limits_default(&r->lim);
     if (r->lim.max_header < 64) r->lim.max_header = 64;
     r->start = start_offset;
-    r->cbuf = xmalloc(CBUF_SIZE + CKEEP);
-    r->ucap = UBUF_MIN;
+    r->ccap = CBUF_START + CKEEP;
+    r->cbuf = xmalloc(r->ccap);
+    r->ucap = UBUF_START;
     r->ubuf = xmalloc(r->ucap);
 #ifdef HAVE_ISAL
     r->isal = xmalloc(sizeof *r->isal);
@@ -238,8 +243,12 @@ static int src_read(warc_reader *r, cd_err *e)
         r->cpos -= drop;
         r->clen -= drop;
     }
-    if (r->src_eof || r->clen >= CBUF_SIZE + CKEEP) return 1;
-    ssize_t k = r->src.read(r->src.ctx, r->cbuf + r->clen, CBUF_SIZE + CKEEP - r->clen, e);
+    if (r->ccap < CBUF_MAX + CKEEP && r->st.bytes_in >= 4 * (uint64_t)r->ccap) {
+        r->ccap = (r->ccap - CKEEP) * 2 + CKEEP;
+        r->cbuf = xrealloc(r->cbuf, r->ccap);
+    }
+    if (r->src_eof || r->clen >= r->ccap) return 1;
+    ssize_t k = r->src.read(r->src.ctx, r->cbuf + r->clen, r->ccap - r->clen, e);
     if (k < 0) return -1;
     if (k == 0) r->src_eof = 1;
     r->clen += (size_t)k;
@@ -466,16 +475,19 @@ static int fill_once(warc_reader *r, cd_err *e)
 static int ensure(warc_reader *r, size_t n, cd_err *e)
 {
     while (r->ulen - r->upos < n) {
-        if (r->ucap - r->ulen < UROOM || r->ucap - r->upos < n) {
+        size_t room = r->ucap / 4;   /* least free space handed to inflate */
+        if (r->ucap - r->ulen < room || r->ucap - r->upos < n) {
             if (r->upos) {
                 memmove(r->ubuf, r->ubuf + r->upos, r->ulen - r->upos);
                 r->ubase += r->upos;
                 r->ulen -= r->upos;
                 r->upos = 0;
             }
-            if (r->ucap < n + UROOM) {
+            size_t want = n + room;
+            if (r->ucap < UBUF_STREAM && r->st.bytes_out >= 4 * (uint64_t)r->ucap) want = r->ucap * 2;
+            if (r->ucap < want) {
                 size_t cap = r->ucap;
-                while (cap < n + UROOM) cap *= 2;
+                while (cap < want) cap *= 2;
                 r->ubuf = xrealloc(r->ubuf, cap);
                 r->ucap = cap;
             }
@@ -706,13 +718,18 @@ static void resync_step(warc_reader *r)
         size_t k = (size_t)(q - r->ubuf);
         if (r->ubuf[k - 1] == '\n' || is_member_start(r, r->ubase + k)) {
             r->upos = k;
+            r->prev_nl = 1;
             return;
         }
         from = k + 1;
     }
+    /* Keep a tail that may begin a "WARC/" cut by the buffer's end, and
+     * remember whether a line ended just before it, so that the outcome
+     * does not depend on how the input was chunked. */
     size_t keep = r->ulen >= 5 ? r->ulen - 4 : r->ulen;
     r->upos = keep > r->upos ? keep : r->upos + 1;
     if (r->upos > r->ulen) r->upos = r->ulen;
+    r->prev_nl = r->ubuf[r->upos - 1] == '\n';
 }
 
 static int skip_oversized(warc_reader *r, uint64_t rec_u, uint64_t total, cd_err *e)
@@ -753,10 +770,12 @@ int warc_reader_next(warc_reader *r, warc_record *rec, cd_err *e)
         if (rc == FILL_ERR) return -1;
         if (rc == FILL_DISCONT) {
             r->upos = r->ulen;
+            r->prev_nl = 1;   /* what follows starts a new gzip member */
             continue;
         }
         if (rc == FILL_EOF) return 0;
-        while (r->upos < r->ulen && (r->ubuf[r->upos] == '\r' || r->ubuf[r->upos] == '\n')) r->upos++;
+        while (r->upos < r->ulen && (r->ubuf[r->upos] == '\r' || r->ubuf[r->upos] == '\n'))
+            r->prev_nl = r->ubuf[r->upos++] == '\n';
         if (r->upos == r->ulen) continue;
         rc = ensure(r, 6, e);
         if (rc == FILL_ERR) return -1;
@@ -764,7 +783,8 @@ int warc_reader_next(warc_reader *r, warc_record *rec, cd_err *e)
             r->upos = r->ulen;
             continue;
         }
-        if (rc == FILL_EOF || memcmp(r->ubuf + r->upos, "WARC/", 5) != 0) {
+        if (rc == FILL_EOF || memcmp(r->ubuf + r->upos, "WARC/", 5) != 0 ||
+            (r->in_garbage && !r->prev_nl && !is_member_start(r, r->ubase + r->upos))) {
             garbage_start(r, "bytes that are not a WARC record");
             if (rc == FILL_EOF) r->upos = r->ulen;
             else resync_step(r);
@@ -869,6 +889,7 @@ int warc_reader_next(warc_reader *r, warc_record *rec, cd_err *e)
         }
         r->upos += need;
         r->in_garbage = 0;
+        r->prev_nl = 0;
         r->st.records++;
         return 1;
     }

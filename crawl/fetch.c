@@ -44,6 +44,11 @@ void fetch_opts_default(fetch_opts *o)
     o->parallel = 8;
     o->per_host = 4;
     o->quiet = 0;
+    /* Overrides for tests and operators (documented in docs/crawl.md). */
+    const char *v;
+    if ((v = getenv("CORPUSD_FETCH_RETRIES")) && *v) o->max_retries = atoi(v);
+    if ((v = getenv("CORPUSD_FETCH_BACKOFF")) && *v) o->backoff_base = atof(v);
+    if ((v = getenv("CORPUSD_FETCH_STALL")) && *v) o->stall_timeout = atol(v);
 }
 
 int fetch_is_url(const char *p)
@@ -540,6 +545,13 @@ int fetch_many(const char *const *urls, size_t n, const char *dir, const fetch_o
         const char *base = strrchr(urls[i], '/');
         base = base ? base + 1 : urls[i];
         res[i].path = xasprintf("%s/%s", dir, *base ? base : "index");
+        for (size_t j = 0; j < i; j++)
+            if (res[j].path && !strcmp(res[j].path, res[i].path)) {
+                /* Two URLs with one base name: number the later one. */
+                free(res[i].path);
+                res[i].path = xasprintf("%s/%zu-%s", dir, i, *base ? base : "index");
+                break;
+            }
         if (xfer_init(&fs[i].x, urls[i], 0, 0, o, &e)) {
             snprintf(res[i].err, sizeof res[i].err, "%s", e.msg);
             fs[i].state = 2;

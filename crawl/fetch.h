@@ -66,7 +66,8 @@ typedef struct fetch_result {
     uint64_t bytes;
 } fetch_result;
 
-/* Downloads urls[i] to dir/<basename>; res has n entries (free with
+/* Downloads urls[i] to dir/<basename> (dir/<i>-<basename> when an earlier
+ * URL has the same base name); res has n entries (free with
  * fetch_results_free). Returns the number of failures. */
 int fetch_many(const char *const *urls, size_t n, const char *dir, const fetch_opts *o,
                fetch_result *res);

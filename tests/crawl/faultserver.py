@@ -10,7 +10,8 @@ faults chosen by the first path component:
   /short/F     every response ends 100 bytes before its Content-Length
   /droprange/F the first response drops halfway; later ones ignore Range (200)
   /slow/F      each response takes ~0.3 s (to observe concurrency)
-  /stats       JSON: requests per path and the most /slow/ requests at once
+  /stats       JSON: requests per path, the most /slow/ requests at once,
+               and the Authorization headers received
 
 It writes its port to PORTFILE and exits after SECONDS (default 120).
 """
@@ -21,6 +22,7 @@ ROOT, PORTFILE = sys.argv[1], sys.argv[2]
 LIFETIME = float(sys.argv[3]) if len(sys.argv) > 3 else 120
 lock = threading.Lock()
 counts = {}
+auth = []
 active = 0
 max_active = 0
 
@@ -34,6 +36,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         global active, max_active
         slow = self.path.startswith("/slow/")
+        if self.headers.get("Authorization"):
+            auth.append(self.headers.get("Authorization"))
         with lock:
             n = counts.get(self.path, 0)
             counts[self.path] = n + 1
@@ -51,7 +55,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve(self, n):
         if self.path == "/stats":
-            body = json.dumps({"counts": counts, "max_active": max_active}).encode()
+            body = json.dumps({"counts": counts, "max_active": max_active, "auth": auth}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

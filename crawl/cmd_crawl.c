@@ -23,6 +23,7 @@
 #include "crawl/warc.h"
 
 #include <dirent.h>
+#define XXH_INLINE_ALL   /* the header's SIMD paths, not the shared library's */
 #include <xxhash.h>
 #include <errno.h>
 #include <stdio.h>

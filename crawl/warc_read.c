@@ -293,7 +293,10 @@ static int is_member_start(const warc_reader *r, uint64_t u) { return ms_find(r,
 static void member_reset(warc_reader *r)
 {
 #ifdef HAVE_ISAL
-    isal_inflate_init(r->isal);
+    /* A full init zeroes the whole state (tens of KiB); reset is enough
+     * between members of one stream. */
+    if (r->st.members > 1) isal_inflate_reset(r->isal);
+    else isal_inflate_init(r->isal);
     r->isal->crc_flag = ISAL_GZIP;
 #else
     if (!r->z_ready) {
@@ -774,6 +777,7 @@ int warc_reader_next(warc_reader *r, warc_record *rec, cd_err *e)
             continue;
         }
         if (rc == FILL_EOF) return 0;
+        ms_pop_before(r, r->ubase + r->upos);   /* bounded queue, even in long garbage runs */
         while (r->upos < r->ulen && (r->ubuf[r->upos] == '\r' || r->ubuf[r->upos] == '\n'))
             r->prev_nl = r->ubuf[r->upos++] == '\n';
         if (r->upos == r->ulen) continue;

@@ -33,6 +33,7 @@ typedef struct warc_stage {
     char snapshot[64];
     char *file;                /* WARC file name, for ids */
     int html_only, keep_non_ok;
+    int64_t max_decoded;
     warc_stats last;
     int want[WARC_CONTINUATION + 1];
 } warc_stage;
@@ -117,6 +118,7 @@ static int warc_stage_open(reader *r, const char *path, cd_err *e)
     w->file = xstrndup(base, strcspn(base, "?#"));
     w->html_only = param_bool(r->params, "html_only");
     w->keep_non_ok = param_bool(r->params, "keep_non_ok");
+    w->max_decoded = param_size(r->params, "max_record");
     r->priv = w;
     return 0;
 }
@@ -202,6 +204,11 @@ static int warc_stage_next(reader *r, doc **out, cd_err *e)
                 stats_count(&r->stats, "http_status_not_ok", 1);
                 continue;
             }
+            int dec = warc_http_decode(&h, &w->scratch, (size_t)w->max_decoded);
+            if (dec > 0) stats_count(&r->stats, "content_encoding_decoded", 1);
+            /* Does not inflate: stored decoded under the old header (seen in
+             * CommonCrawl); use the body as it is. */
+            if (dec < 0) stats_count(&r->stats, "content_encoding_not_applied", 1);
             body = h.body;
             body_len = h.body_len;
             ct = warc_http_header(&h, "Content-Type");

@@ -143,7 +143,7 @@ typedef struct warc_http {
 
 /* Scratch storage reused across calls (one per thread). */
 typedef struct warc_scratch {
-    sbuf strings, body, conv;
+    sbuf strings, body, conv, decoded;
     warc_field *fields;
     size_t cap;
     void *iconv_cache;             /* private */
@@ -157,6 +157,13 @@ void warc_scratch_free(warc_scratch *s);
  * the block is not an HTTP response. */
 int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, warc_http *out);
 const char *warc_http_header(const warc_http *h, const char *name);
+
+/* Undoes a Content-Encoding of gzip, x-gzip or deflate (zlib or raw) on
+ * h->body into s->decoded, at most max bytes (a bomb or a cut body keeps what
+ * inflated). 1 decoded (h->body now points at it), 0 nothing to do, -1 the
+ * body does not inflate (h is unchanged). CommonCrawl stores bodies already
+ * decoded; other crawlers (wget, browsers' WARCs) often do not. */
+int warc_http_decode(warc_http *h, warc_scratch *s, size_t max);
 
 /* The entity body's charset: the HTTP Content-Type charset, else a <meta>
  * charset in the first 4 KiB, else a sniff (BOM, valid UTF-8, else

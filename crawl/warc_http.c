@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 /* ----------------------------------------------------------------- headers */
 
@@ -177,6 +178,43 @@ int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, war
     return 0;
 }
 
+static int inflate_body(const unsigned char *p, size_t n, int window_bits, size_t max, sbuf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, window_bits) != Z_OK) return -1;
+    sbuf_reset(out);
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+    int rc = Z_OK;
+    while (rc == Z_OK && out->len < max) {
+        size_t room = max - out->len < 65536 ? max - out->len : 65536;
+        sbuf_reserve(out, room + 1);
+        z.next_out = (unsigned char *)out->data + out->len;
+        z.avail_out = (uInt)room;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out->len += room - z.avail_out;
+        if (rc == Z_BUF_ERROR && z.avail_in == 0) break;   /* cut short: keep it */
+    }
+    inflateEnd(&z);
+    if (out->data) out->data[out->len] = 0;
+    return rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR ? 0 : (out->len ? 0 : -1);
+}
+
+int warc_http_decode(warc_http *h, warc_scratch *s, size_t max)
+{
+    const char *ce = warc_http_header(h, "Content-Encoding");
+    if (!ce || !h->body_len) return 0;
+    int wb;
+    if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip")) wb = 31;
+    else if (!strcasecmp(ce, "deflate")) wb = h->body_len >= 2 && ((h->body[0] << 8 | h->body[1]) % 31 == 0) ? 15 : -15;
+    else return 0;
+    if (inflate_body(h->body, h->body_len, wb, max, &s->decoded) || !s->decoded.len) return -1;
+    h->body = (const unsigned char *)s->decoded.data;
+    h->body_len = s->decoded.len;
+    return 1;
+}
+
 /* ----------------------------------------------------------------- charset */
 
 static void normalise_label(const char *in, size_t n, char *out, size_t outsz)
@@ -309,6 +347,7 @@ void warc_scratch_free(warc_scratch *s)
     sbuf_free(&s->strings);
     sbuf_free(&s->body);
     sbuf_free(&s->conv);
+    sbuf_free(&s->decoded);
     free(s->fields);
     memset(s, 0, sizeof *s);
 }

@@ -168,6 +168,31 @@ TEST(warc_http_chunked_and_dechunked)
     warc_scratch_free(&s);
 }
 
+TEST(warc_http_content_encoding)
+{
+    warc_scratch s;
+    memset(&s, 0, sizeof s);
+    const char *html = "<html><body>compressed page body, compressed page body</body></html>";
+    sbuf blk = SBUF_INIT;
+    sbuf_puts(&blk, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\n\r\n");
+    gz_append(&blk, html, strlen(html));
+    warc_http h;
+    CHECK_INT_EQ(warc_http_parse((const unsigned char *)blk.data, blk.len, &s, &h), 0);
+    CHECK_INT_EQ(warc_http_decode(&h, &s, 1 << 20), 1);
+    CHECK_MEM_EQ(h.body, h.body_len, html, strlen(html));
+    /* Capped: a bomb keeps only max bytes. */
+    CHECK_INT_EQ(warc_http_parse((const unsigned char *)blk.data, blk.len, &s, &h), 0);
+    CHECK_INT_EQ(warc_http_decode(&h, &s, 10), 1);
+    CHECK_INT_EQ(h.body_len, 10);
+    /* Not actually compressed (CommonCrawl keeps the header sometimes). */
+    const char *plain = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n<html>plain</html>";
+    CHECK_INT_EQ(warc_http_parse((const unsigned char *)plain, strlen(plain), &s, &h), 0);
+    CHECK_INT_EQ(warc_http_decode(&h, &s, 1 << 20), -1);
+    CHECK_MEM_EQ(h.body, h.body_len, "<html>plain</html>", 18);
+    sbuf_free(&blk);
+    warc_scratch_free(&s);
+}
+
 TEST(warc_charsets)
 {
     warc_scratch s;

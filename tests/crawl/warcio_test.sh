@@ -57,7 +57,7 @@ compare "$T/whole.got" "$T/p.exp.jsonl" "whole-file gzip"
 import json, os, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 size = os.path.getsize(sys.argv[2])
-for i in range(0, len(recs), 5):
+for i in range(0, len(recs), 12):
     end = recs[i + 1]["offset"] if i + 1 < len(recs) else size
     print(recs[i]["offset"], end - recs[i]["offset"], i)
 PY

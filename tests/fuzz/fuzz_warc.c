@@ -54,6 +54,8 @@ static uint64_t run(const uint8_t *data, size_t size, size_t chunk, warc_scratch
         h = h * 31 + rec.offset + rec.content_length;
         warc_http hp;
         if (warc_http_parse(rec.block, (size_t)rec.content_length, sc, &hp) == 0) {
+            warc_http_decode(&hp, sc, 1 << 16);
+            if (hp.body_len > (1u << 16) && hp.body == (const uint8_t *)sc->decoded.data) abort();
             char cs[64];
             warc_detect_charset(warc_http_header(&hp, "Content-Type"), hp.body, hp.body_len, cs, sizeof cs);
             warc_to_utf8(cs, hp.body, hp.body_len, sc);

@@ -43,12 +43,16 @@ void fetch_opts_default(fetch_opts *o)
     o->cache_dir = NULL;
     o->parallel = 8;
     o->per_host = 4;
+    o->stream_parallel = 4;    /* 4 x 8 MiB in flight: 32 MiB per stream at most */
+    o->segment_size = 8u << 20;
     o->quiet = 0;
     /* Overrides for tests and operators (documented in docs/crawl.md). */
     const char *v;
     if ((v = getenv("CORPUSD_FETCH_RETRIES")) && *v) o->max_retries = atoi(v);
     if ((v = getenv("CORPUSD_FETCH_BACKOFF")) && *v) o->backoff_base = atof(v);
     if ((v = getenv("CORPUSD_FETCH_STALL")) && *v) o->stall_timeout = atol(v);
+    if ((v = getenv("CORPUSD_FETCH_PARALLEL")) && *v) o->stream_parallel = atoi(v);
+    if ((v = getenv("CORPUSD_FETCH_SEGMENT")) && *v && cd_parse_size(v) > 0) o->segment_size = (uint64_t)cd_parse_size(v);
 }
 
 int fetch_is_url(const char *p)
@@ -82,6 +86,10 @@ struct xfer {
     uint64_t end_abs;          /* expected end (absolute); valid when end_known */
     int end_known;
     uint64_t skip;             /* bytes to drop (server ignored Range) */
+    uint64_t total;            /* size of the whole resource, when a response said */
+    int total_known;
+    int whole_ok;              /* a 200 may deliver everything from offset on */
+    int complete_early;        /* a 200 to a Range gave all we wanted: stopped */
     int accept;                /* this response's body is ours */
     long code;
     int attempts;
@@ -162,6 +170,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         const char *sp = memchr(p, ' ', len);
         x->code = sp ? strtol(sp + 1, NULL, 10) : 0;
         x->accept = 0;
+        /* A segment asked for with Range whose server answers 200: take the
+         * rest of the resource through this one transfer instead. */
+        if (x->code == 200 && x->whole_ok) x->length = 0;
         return len;
     }
     uint64_t want = x->offset + x->delivered;
@@ -178,6 +189,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
                      (unsigned long long)want);
             return 0;   /* abort the attempt */
         }
+        const char *slash = strchr(q, '/');
+        if (slash && slash[1] >= '0' && slash[1] <= '9') {
+            x->total = strtoull(slash + 1, NULL, 10);
+            x->total_known = 1;
+        }
         uint64_t end = b + 1;
         if (x->length && end > x->offset + x->length) end = x->offset + x->length;
         if (!x->end_known || end < x->end_abs) x->end_abs = end;
@@ -186,6 +202,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     }
     if (len > 15 && !strncasecmp(p, "Content-Length:", 15) && x->code == 200) {
         unsigned long long cl = strtoull(p + 15, NULL, 10);
+        x->total = cl;
+        x->total_known = 1;
         uint64_t end = cl;
         if (x->length && end > x->offset + x->length) end = x->offset + x->length;
         x->end_abs = end;
@@ -228,6 +246,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         if (x->sink(x, p, len) < 0) return 0;
         x->delivered += len;
     }
+    if (x->code == 200 && x->length && x->delivered >= x->length) {
+        /* The server ignored Range and we have our bytes: stop reading. */
+        x->complete_early = 1;
+        return all ? 0 : all;
+    }
     return all;
 }
 
@@ -242,6 +265,7 @@ static int xfer_start(xfer *x, CURLM *multi)
     x->accept = 0;
     x->skip = 0;
     x->code = 0;
+    x->complete_early = 0;
     x->errbuf[0] = 0;
     x->err[0] = 0;
     CURL *c = x->easy;
@@ -287,6 +311,10 @@ static int xfer_finish(xfer *x, CURLM *multi, CURLcode res)
     curl_multi_remove_handle(multi, x->easy);
     long code = x->code;
     int retry = 0;
+    if (x->complete_early) {
+        x->done = 1;
+        return 1;
+    }
     char why[512];
     if (res != CURLE_OK) {
         snprintf(why, sizeof why, "%s", x->err[0] ? x->err : x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
@@ -328,32 +356,86 @@ static int xfer_finish(xfer *x, CURLM *multi, CURLcode res)
 
 /* ---------------------------------------------------------------- source */
 
-typedef struct fsrc {
+/* A stream is a queue of segments, each one xfer over its own byte range,
+ * delivered strictly in order. The first segment learns the resource's size
+ * (Content-Range: .../TOTAL); then up to `stream_parallel` segments of
+ * `segment_size` bytes run at once on one multi handle, so a slow or
+ * dropped connection delays one segment, not the stream. A server that
+ * answers 200 to the first Range gets one transfer for everything (then
+ * paused when the reader falls behind). */
+
+typedef struct seg {
     xfer x;
-    CURLM *multi;
-    int running;
     sbuf buf;
     size_t bpos;
+    int running;
+    struct fsrc *src;
+} seg;
+
+typedef struct fsrc {
+    char *url;
+    fetch_opts o;
+    CURLM *multi;
+    seg **q;                   /* segments in order; q[0] is being read */
+    size_t nq;
+    uint64_t next_off;         /* first byte not yet given to a segment */
+    uint64_t end;              /* end of the wanted range, once known */
+    int end_known, single;
+    int chain;                 /* 206 without a total: one more open-ended transfer */
+    uint64_t offset, length;
     FILE *cache;
     char *cache_tmp, *cache_final;
     int cache_fd;              /* reading a cached copy */
+    char *name;
 } fsrc;
 
 #define SRC_HIGH (8u << 20)
 
-static int src_sink(xfer *x, const char *p, size_t n)
+static int seg_sink(xfer *x, const char *p, size_t n)
 {
-    fsrc *s = x->sink_ctx;
-    if (!p) return s->buf.len - s->bpos >= SRC_HIGH;
-    if (s->bpos && s->bpos == s->buf.len) {
-        s->buf.len = 0;
-        s->bpos = 0;
+    seg *g = x->sink_ctx;
+    if (!p) return g->src->single && g->buf.len - g->bpos >= SRC_HIGH;
+    if (g->bpos && g->bpos == g->buf.len) {
+        g->buf.len = 0;
+        g->bpos = 0;
     }
-    sbuf_append(&s->buf, p, n);
-    if (s->cache && fwrite(p, 1, n, s->cache) != n) {
-        fclose(s->cache);
-        s->cache = NULL;
-        remove(s->cache_tmp);
+    sbuf_append(&g->buf, p, n);
+    return 0;
+}
+
+static seg *seg_new(fsrc *s, uint64_t off, uint64_t len, cd_err *e)
+{
+    seg *g = xcalloc(1, sizeof *g);
+    if (xfer_init(&g->x, s->url, off, len, &s->o, e)) {
+        free(g);
+        return NULL;
+    }
+    g->x.sink = seg_sink;
+    g->x.sink_ctx = g;
+    g->src = s;
+    return g;
+}
+
+static void seg_free(fsrc *s, seg *g)
+{
+    if (g->running) curl_multi_remove_handle(s->multi, g->x.easy);
+    xfer_free(&g->x);
+    sbuf_free(&g->buf);
+    free(g);
+}
+
+/* Adds segments up to the parallel limit once the size is known. */
+static int schedule(fsrc *s, cd_err *e)
+{
+    int par = s->o.stream_parallel > 1 ? s->o.stream_parallel : 1;
+    while (s->end_known && !s->single && s->nq < (size_t)par && s->next_off < s->end) {
+        uint64_t len = s->end - s->next_off;
+        if (len > s->o.segment_size) len = s->o.segment_size;
+        seg *g = seg_new(s, s->next_off, len, e);
+        if (!g) return -1;
+        s->q = xrealloc(s->q, (s->nq + 1) * sizeof *s->q);
+        s->q[s->nq++] = g;
+        s->next_off += len;
     }
     return 0;
 }
@@ -370,17 +452,44 @@ static ssize_t src_read(void *ctx, void *out, size_t n, cd_err *e)
         }
     }
     for (;;) {
-        if (s->bpos < s->buf.len) {
-            size_t k = s->buf.len - s->bpos < n ? s->buf.len - s->bpos : n;
-            memcpy(out, s->buf.data + s->bpos, k);
-            s->bpos += k;
-            if (s->x.paused && s->buf.len - s->bpos < SRC_HIGH / 2) {
-                s->x.paused = 0;
-                curl_easy_pause(s->x.easy, CURLPAUSE_CONT);
+        seg *h = s->nq ? s->q[0] : NULL;
+        if (h && h->bpos < h->buf.len) {
+            size_t k = h->buf.len - h->bpos < n ? h->buf.len - h->bpos : n;
+            memcpy(out, h->buf.data + h->bpos, k);
+            if (s->cache && fwrite(out, 1, k, s->cache) != k) {
+                fclose(s->cache);
+                s->cache = NULL;
+                remove(s->cache_tmp);
+            }
+            h->bpos += k;
+            if (h->x.paused && h->buf.len - h->bpos < SRC_HIGH / 2) {
+                h->x.paused = 0;
+                curl_easy_pause(h->x.easy, CURLPAUSE_CONT);
             }
             return (ssize_t)k;
         }
-        if (s->x.done) {
+        if (h && h->x.done) {
+            uint64_t next = h->x.offset + h->x.delivered;
+            int chain = s->chain && h->x.length && h->x.delivered == h->x.length;
+            seg_free(s, h);
+            memmove(s->q, s->q + 1, (s->nq - 1) * sizeof *s->q);
+            s->nq--;
+            if (chain) {
+                /* The server did not say how big the resource is: ask for
+                 * the rest in one open-ended transfer. */
+                s->chain = 0;
+                uint64_t rest = s->length ? s->offset + s->length - next : 0;
+                if (!s->length || rest) {
+                    seg *g = seg_new(s, next, rest, e);
+                    if (!g) return -1;
+                    s->q = xrealloc(s->q, (s->nq + 1) * sizeof *s->q);
+                    s->q[s->nq++] = g;
+                }
+            }
+            if (schedule(s, e)) return -1;
+            continue;
+        }
+        if (!h) {
             if (s->cache) {
                 int ok = fclose(s->cache) == 0;
                 s->cache = NULL;
@@ -389,15 +498,18 @@ static ssize_t src_read(void *ctx, void *out, size_t n, cd_err *e)
             }
             return 0;
         }
-        if (s->x.failed) return cd_fail(e, CD_EIO, "%s", s->x.err);
-        if (!s->running) {
-            double wait = s->x.next_try - now_s();
-            if (wait > 0) {
-                struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-                nanosleep(&ts, NULL);
+        /* Start what may start; fail on the first segment that failed. */
+        double t = now_s(), wake = t + 0.2;
+        for (size_t i = 0; i < s->nq; i++) {
+            seg *g = s->q[i];
+            if (g->x.failed) return cd_fail(e, CD_EIO, "%s", g->x.err);
+            if (g->running || g->x.done) continue;
+            if (g->x.next_try > t) {
+                if (g->x.next_try < wake) wake = g->x.next_try;
+                continue;
             }
-            if (xfer_start(&s->x, s->multi)) return cd_fail(e, CD_EIO, "%s: cannot start a transfer", s->x.name);
-            s->running = 1;
+            if (xfer_start(&g->x, s->multi)) return cd_fail(e, CD_EIO, "%s: cannot start a transfer", s->name);
+            g->running = 1;
         }
         int still = 0;
         curl_multi_perform(s->multi, &still);
@@ -405,18 +517,46 @@ static ssize_t src_read(void *ctx, void *out, size_t n, cd_err *e)
         int left;
         while ((m = curl_multi_info_read(s->multi, &left))) {
             if (m->msg != CURLMSG_DONE) continue;
-            s->running = 0;
-            xfer_finish(&s->x, s->multi, m->data.result);
+            seg *g = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&g);
+            g->running = 0;
+            xfer_finish(&g->x, s->multi, m->data.result);
         }
-        if (s->running && s->bpos == s->buf.len && !s->x.paused) curl_multi_poll(s->multi, NULL, 0, 200, NULL);
+        /* The first segment tells the size (or that Range is not honoured). */
+        if (!s->end_known && h->x.accept) {
+            if (h->x.code == 200 || !h->x.total_known) {
+                s->single = 1;
+                s->end_known = 1;
+                s->chain = h->x.code == 206 && h->x.length > 0;
+            } else {
+                uint64_t e_all = h->x.total;
+                s->end = s->length && s->offset + s->length < e_all ? s->offset + s->length : e_all;
+                s->end_known = 1;
+                h->x.whole_ok = 0;   /* other segments now cover the rest */
+                if (h->x.offset + h->x.length > s->end) h->x.length = s->end - h->x.offset;
+                s->next_off = h->x.offset + h->x.length;
+                if (schedule(s, e)) return -1;
+            }
+        }
+        int any_running = 0, h_paused = h->x.paused;
+        for (size_t i = 0; i < s->nq; i++) any_running |= s->q[i]->running;
+        if (h->bpos == h->buf.len && !h->x.done && !h_paused) {
+            double wait = wake - now_s();
+            int ms = wait <= 0 ? 0 : wait > 0.2 ? 200 : (int)(wait * 1000) + 1;
+            if (any_running) curl_multi_poll(s->multi, NULL, 0, ms, NULL);
+            else if (ms) {
+                struct timespec ts = {0, (long)ms * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
     }
 }
 
 static void src_close(void *ctx)
 {
     fsrc *s = ctx;
-    if (s->x.easy) curl_multi_remove_handle(s->multi, s->x.easy);
-    xfer_free(&s->x);
+    for (size_t i = 0; i < s->nq; i++) seg_free(s, s->q[i]);
+    free(s->q);
     if (s->multi) curl_multi_cleanup(s->multi);
     if (s->cache) {
         fclose(s->cache);
@@ -425,7 +565,8 @@ static void src_close(void *ctx)
     if (s->cache_fd >= 0) close(s->cache_fd);
     free(s->cache_tmp);
     free(s->cache_final);
-    sbuf_free(&s->buf);
+    free(s->url);
+    free(s->name);
     free(s);
 }
 
@@ -447,12 +588,12 @@ int fetch_source_open(const char *url, uint64_t offset, uint64_t length, const f
     pthread_once(&curl_once, curl_init_once);
     fsrc *s = xcalloc(1, sizeof *s);
     s->cache_fd = -1;
-    if (xfer_init(&s->x, url, offset, length, o, e)) {
-        free(s);
-        return -1;
-    }
-    s->x.sink = src_sink;
-    s->x.sink_ctx = s;
+    s->url = xstrdup(url);
+    s->name = xstrdup(url);
+    s->o = *o;
+    if (s->o.segment_size < (64u << 10)) s->o.segment_size = 64u << 10;
+    s->offset = offset;
+    s->length = length;
     if (o->cache_dir && !offset && !length) {
         s->cache_final = cache_path(o->cache_dir, url);
         s->cache_fd = open(s->cache_final, O_RDONLY | O_CLOEXEC);
@@ -471,11 +612,26 @@ int fetch_source_open(const char *url, uint64_t offset, uint64_t length, const f
     if (s->cache_fd < 0) {
         s->multi = curl_multi_init();
         if (!s->multi) cd_die("curl_multi_init failed");
+        /* The first segment: the whole range when not parallel, else one
+         * segment's worth, whose answer tells the size. */
+        uint64_t first = length;
+        int seg_mode = o->stream_parallel > 1 && (!length || length > s->o.segment_size);
+        if (seg_mode) first = s->o.segment_size;
+        seg *g = seg_new(s, offset, first, e);
+        if (!g) {
+            src_close(s);
+            return -1;
+        }
+        g->x.whole_ok = seg_mode && !length;
+        if (!seg_mode) s->single = s->end_known = 1;
+        s->q = xmalloc(sizeof *s->q);
+        s->q[0] = g;
+        s->nq = 1;
     }
     out->ctx = s;
     out->read = src_read;
     out->close = src_close;
-    out->name = s->x.name;
+    out->name = s->name;
     return 0;
 }
 

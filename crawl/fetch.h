@@ -3,7 +3,9 @@
  *
  *  - fetch_source_open(): an io_source that streams one URL (http, https,
  *    s3) straight into a reader. It drives a curl multi handle from the
- *    reader's own read() calls, so no thread is needed. A transfer that
+ *    reader's own read() calls, so no thread is needed, and fetches up to
+ *    stream_parallel Range segments of segment_size bytes at once, which the
+ *    reader receives strictly in order. A transfer that
  *    drops, stalls, answers 429/5xx or ends short of its Content-Length is
  *    retried with exponential backoff and jitter, and resumed with a Range
  *    request from the last byte delivered; a server that ignores the Range
@@ -46,6 +48,8 @@ typedef struct fetch_opts {
     const char *cache_dir;     /* NULL = no cache */
     int parallel;              /* fetch_many: transfers at once */
     int per_host;              /* fetch_many: transfers at once per host */
+    int stream_parallel;       /* fetch_source: ranged segments in flight; 1 = one transfer */
+    uint64_t segment_size;     /* fetch_source: bytes per segment */
     int quiet;                 /* no retry messages in the log */
 } fetch_opts;
 

@@ -61,10 +61,26 @@ PY
 
 # 4. Streaming into the reader through faults, and Range reads.
 "$CORPUSD" warc cat "$T/root/s.warc.gz" --jsonl >"$T/local.jsonl" || fail "local warc cat"
-for m in ok drop 503 stall droprange; do
+for m in ok drop 503; do
   "$CORPUSD" warc cat "$B/$m/s.warc.gz" --jsonl >"$T/$m.jsonl" 2>"$T/err" || { cat "$T/err"; fail "warc cat over $m: exit"; }
   cmp -s "$T/$m.jsonl" "$T/local.jsonl" || fail "warc cat over $m: records differ"
 done
+# A bigger file in 64 KiB segments, 4 in flight: faults hit one segment.
+for k in $(seq 40); do cat data/sample/cc-sample.warc.gz; done >"$T/root/big.warc.gz"
+"$CORPUSD" warc cat "$T/root/big.warc.gz" --jsonl >"$T/big.jsonl" || fail "local big"
+for m in ok drop 503 stall droprange; do
+  CORPUSD_FETCH_SEGMENT=64k CORPUSD_FETCH_PARALLEL=4 "$CORPUSD" warc cat "$B/$m/big.warc.gz" --jsonl >"$T/big-$m.jsonl" 2>"$T/err" \
+    || { cat "$T/err"; fail "segmented warc cat over $m: exit"; }
+  cmp -s "$T/big-$m.jsonl" "$T/big.jsonl" || fail "segmented warc cat over $m: records differ"
+done
+"$PYTHON" - "$B/stats" <<'PY' || exit 1
+import json, sys, urllib.request
+c = json.load(urllib.request.urlopen(sys.argv[1]))["counts"]
+if c.get("/ok/big.warc.gz", 0) < 10: sys.exit(f"FAIL: expected >= 10 segment requests, got {c.get('/ok/big.warc.gz')}")
+print("ok segmented streaming:", c.get("/ok/big.warc.gz"), "requests for one file")
+PY
+if CORPUSD_FETCH_SEGMENT=64k "$CORPUSD" warc cat "$B/short/big.warc.gz" --jsonl >/dev/null 2>"$T/err"; then fail "segmented short body succeeded"; fi
+grep -q "failed after" "$T/err" || { cat "$T/err"; fail "segmented short: no clear error"; }
 if "$CORPUSD" warc cat "$B/short/s.warc.gz" --jsonl >"$T/short.jsonl" 2>"$T/err"; then fail "warc cat over a short body succeeded"; fi
 grep -q "failed after" "$T/err" || { cat "$T/err"; fail "warc cat short: no clear error"; }
 off=$(sed -n 5p "$T/local.jsonl" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["offset"])')

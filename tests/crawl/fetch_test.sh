@@ -18,7 +18,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir -p "$T/root"
-head -c 3000000 /dev/urandom >"$T/root/blob.bin"
+head -c 1000000 /dev/urandom >"$T/root/blob.bin"
 cp data/sample/cc-sample.warc.gz "$T/root/s.warc.gz"
 "$PYTHON" tests/crawl/faultserver.py "$T/root" "$T/port" 90 &
 SRV=$!

@@ -52,7 +52,7 @@ for mode in $MODES; do
     echo "[$mode] FAIL unit-tests: $unit not built"; failed=$((failed + 1))
   fi
   echo "== $mode: script tests"
-  for t in $(find tests -name '*_test.sh' | sort); do
+  for t in $(find tests -name '*_test.sh' -not -path '*/node_modules/*' | sort); do
     name=${t#tests/}
     if [ -n "$FILTER" ] && ! echo "$name" | grep -q "$FILTER"; then continue; fi
     start=$(date +%s)

@@ -108,3 +108,37 @@ static int cmd_forward(int argc, char **argv)
     return code;
 }
 CORPUSD_COMMAND("forward", "run a Nemotron-H model on token ids and write the logits of every position", cmd_forward)
+
+static int cmd_model_init(int argc, char **argv)
+{
+    static const char *const known[] = {"config", "seed", "output", "dtype", NULL};
+    cli_args a;
+    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
+    if (a.help) {
+        printf("usage: corpusd model-init --config CONFIG.json --seed S -o DIR [--dtype f32|bf16]\n\n"
+               "Writes a random Nemotron-H model in the checkpoint layout of NVIDIA's releases\n"
+               "(config.json, model.safetensors, tokenizer.json, tokenizer_config.json).\n");
+        cli_free(&a);
+        return EXIT_OK;
+    }
+    const char *cfg = cli_get(&a, "config"), *out = cli_get(&a, "output"), *dt = cli_get(&a, "dtype");
+    if (cli_check(&a, "model-init", known) || !cfg || !out || (dt && strcmp(dt, "f32") && strcmp(dt, "bf16"))) {
+        fprintf(stderr, "usage: corpusd model-init --config CONFIG.json --seed S -o DIR [--dtype f32|bf16]\n");
+        cli_free(&a);
+        return EXIT_USAGE;
+    }
+    uint64_t seed = cli_get(&a, "seed") ? strtoull(cli_get(&a, "seed"), NULL, 10) : 0;
+    cd_err e = {0};
+    size_t n;
+    char *txt = cd_read_file(cfg, &n, &e);
+    int code = EXIT_OK;
+    if (!txt || synth_model_init(txt, n, seed, dt && !strcmp(dt, "bf16"), out, &e)) {
+        fprintf(stderr, "corpusd model-init: %s\n", e.msg);
+        code = txt ? EXIT_FAILURES : EXIT_USAGE;
+    }
+    free(txt);
+    cli_free(&a);
+    return code;
+}
+CORPUSD_COMMAND("model-init", "write a random Nemotron-H model (weights, config, tokenizer) for tests and benchmarks",
+                cmd_model_init)

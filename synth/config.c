@@ -30,13 +30,40 @@ static int get_int(const json_value *o, const char *k, int dflt, int required, i
     return 0;
 }
 
+/* Python's json module writes Infinity, -Infinity and NaN (published configs
+ * carry "time_step_limit": [0.0, Infinity]); map them, outside strings, to
+ * numbers strtod reads as +-inf and to null. */
+static void python_json_to_json(const char *s, size_t n, sbuf *out)
+{
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            sbuf_putc(out, ch);
+            if (ch == '\\' && i + 1 < n) sbuf_putc(out, s[++i]);
+            else if (ch == '"') in_str = 0;
+            continue;
+        }
+        if (ch == '"') in_str = 1;
+        if (ch == 'I' && n - i >= 8 && !memcmp(s + i, "Infinity", 8)) {
+            sbuf_puts(out, "1e999");
+            i += 7;
+        } else if (ch == 'N' && n - i >= 3 && !memcmp(s + i, "NaN", 3)) {
+            sbuf_puts(out, "null");
+            i += 2;
+        } else sbuf_putc(out, ch);
+    }
+}
+
 int synth_config_parse(synth_config *c, const char *json, size_t n, const char *name, cd_err *e)
 {
     memset(c, 0, sizeof *c);
     arena a;
     arena_init(&a, 0);
     cd_err je;
-    json_value *o = json_parse(&a, json, n, 16, &je);
+    sbuf txt = SBUF_INIT;
+    python_json_to_json(json, n, &txt);
+    json_value *o = json_parse(&a, txt.data ? txt.data : "", txt.len, 16, &je);
     int rc = -1;
     if (!o || o->type != JSON_OBJECT) {
         cd_fail(e, CD_ECONFIG, "%s: %s", name, o ? "not a JSON object" : je.msg);
@@ -132,6 +159,7 @@ out:
         c->pattern = NULL;
     }
     arena_free(&a);
+    sbuf_free(&txt);
     return rc;
 }
 

@@ -71,8 +71,7 @@ int st_parse(st_file *f, const void *buf, size_t size, const char *name, cd_err 
 {
     const unsigned char *p = buf;
     if (!name) name = "(memory)";
-    f->t = NULL;
-    f->n = 0;
+    memset(f, 0, sizeof *f);
     if (size < 8) return cd_fail(e, CD_ETRUNC, "%s: truncated safetensors file (%zu bytes, need 8 for the header length)", name, size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];
@@ -283,7 +282,7 @@ int st_writer_write(st_writer *w, const char *path, cd_err *e)
         st_tensor *t = &w->t[i];
         sbuf_putc(&hdr, ',');
         json_write_string(&hdr, t->name, strlen(t->name));
-        sbuf_printf(&hdr, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype_str(t->dtype));
+        sbuf_printf(&hdr, ":{\"dtype\":\"%s\",\"shape\":[", t->dtype == ST_OTHER ? t->dtype_name : st_dtype_str(t->dtype));
         for (int d = 0; d < t->ndim; d++) sbuf_printf(&hdr, "%s%lld", d ? "," : "", (long long)t->shape[d]);
         sbuf_printf(&hdr, "],\"data_offsets\":[%zu,%zu]}", off, off + t->nbytes);
         off += t->nbytes;

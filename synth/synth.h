@@ -110,8 +110,10 @@ typedef struct synth_request {
 } synth_request;
 
 /* Generates for n requests with up to max_batch sequences in flight
- * (continuous batching: a finished sequence's slot takes the next request). */
-int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd_err *e);
+ * (continuous batching: a finished sequence's slot takes the next request).
+ * Prompts are fed at most prefill_chunk tokens per step (0 = whole), so a
+ * long prompt does not stall the decoding of the others. */
+int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk, cd_err *e);
 
 /* ------------------------------------------------------------------ planning */
 
@@ -124,8 +126,10 @@ typedef struct synth_plan {
     double total_bytes;
 } synth_plan;
 
+/* Bytes per element of weights, KV cache and SSM/conv state; act_rows is
+ * the number of token rows one step processes (batch, or the prefill chunk). */
 void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
-                        synth_plan *p);
+                        int act_rows, synth_plan *p);
 
 /* ---------------------------------------------------------------- model-init */
 

@@ -42,7 +42,7 @@ int synth_cpu_threads(void)
 /* Runs fn over ntasks on the kernel threads when the work (flops) is worth a thread start. */
 static void cpu_parallel(size_t ntasks, pool_task_fn fn, void *arg, double work)
 {
-    int nt = work > 2e5 ? synth_cpu_threads() : 1;
+    int nt = work > 4e6 ? synth_cpu_threads() : 1;
     pool_run(nt, ntasks, fn, arg);
 }
 

@@ -5,18 +5,23 @@
  * bandwidth (decode at small batch is bound by reading the weights once per
  * step) and the BLAS sgemm peak (prefill is GEMM-bound).
  *
- * Random weights are written by synth_model_init into a temporary directory,
- * mapped, and the files unlinked at once.
+ * --random-weights draws the weights directly on the backend
+ * (synth_model_random): no files, so the 9B configuration can be timed on
+ * any machine with the memory for it. On CUDA the decode roofline uses the
+ * device copy bandwidth measured in the same run; the sgemm peak is the
+ * CPU's (OpenBLAS) and is only printed for the CPU backend.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/pool.h"
 #include "core/stage.h"
+#include "synth/backend.h"
 #include "synth/synth.h"
 
 #ifdef HAVE_OPENBLAS
@@ -118,27 +123,17 @@ static double measure_gemm(void)
 #endif
 }
 
-static int rm_dir_files(const char *dir)
-{
-    const char *names[] = {"model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"};
-    for (size_t i = 0; i < 4; i++) {
-        char *p = xasprintf("%s/%s", dir, names[i]);
-        unlink(p);
-        free(p);
-    }
-    return rmdir(dir);
-}
-
 static int cmd_bench_gen(int argc, char **argv)
 {
     static const char *const bools[] = {"random-weights", NULL};
     static const char *const known[] = {"config", "model", "random-weights", "batch", "prompt-len", "gen-len", "threads",
-                                        "backend", "seed", "dtype", NULL};
+                                        "backend", "seed", "dtype", "prefill-chunk", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
         printf("usage: corpusd bench-gen (--model DIR | --config CONFIG.json --random-weights) [--batch B]\n"
-               "                         [--prompt-len L] [--gen-len G] [--threads N] [--backend cpu|cuda]\n\n"
+               "                         [--prompt-len L] [--gen-len G] [--threads N] [--backend cpu|cuda]\n"
+               "                         [--prefill-chunk T]  (tokens per prefill call, default 8192)\n\n"
                "Prefills B prompts of L random tokens at once, then decodes G steps for all B, and\n"
                "reports tokens/s against the memory bandwidth and the BLAS sgemm peak measured here.\n");
         cli_free(&a);
@@ -156,33 +151,30 @@ static int cmd_bench_gen(int argc, char **argv)
     int threads = cli_get(&a, "threads") ? atoi(cli_get(&a, "threads")) : cd_ncpus();
     synth_set_threads(threads);
     cd_err e = {0};
-    char tmpl[] = "/tmp/corpusd-bench-XXXXXX";
-    char *tmpdir = NULL;
+    synth_model *m = NULL;
+    int rc;
     if (!dir) {
         size_t n;
         char *txt = cd_read_file(cfg, &n, &e);
-        if (!txt || !(tmpdir = mkdtemp(tmpl)) ||
-            synth_model_init(txt, n, cli_get(&a, "seed") ? strtoull(cli_get(&a, "seed"), NULL, 10) : 1,
-                             cli_get(&a, "dtype") && !strcmp(cli_get(&a, "dtype"), "bf16"), tmpdir, &e)) {
-            fprintf(stderr, "corpusd bench-gen: %s\n", txt ? e.msg : e.msg);
-            free(txt);
-            if (tmpdir) rm_dir_files(tmpdir);
-            cli_free(&a);
-            return EXIT_FAILURES;
-        }
+        rc = !txt || synth_model_random(&m, txt, n, cli_get(&a, "seed") ? strtoull(cli_get(&a, "seed"), NULL, 10) : 1,
+                                        cli_get(&a, "backend"), &e);
         free(txt);
-        dir = tmpdir;
+    } else {
+        rc = synth_model_load(&m, dir, cli_get(&a, "backend"), &e);
     }
-    synth_model *m;
-    int rc = synth_model_load(&m, dir, cli_get(&a, "backend"), &e);
-    if (tmpdir) rm_dir_files(tmpdir);   /* the mapping keeps the weights alive */
     if (rc) {
         fprintf(stderr, "corpusd bench-gen: %s\n", e.msg);
         cli_free(&a);
         return EXIT_FAILURES;
     }
     const synth_config *c = synth_model_config(m);
-    double bw = measure_bandwidth(threads), peak = measure_gemm();
+    int on_cpu = !strcmp(synth_model_backend(m), "cpu");
+    const synth_backend *be = synth_model_backend_ops(m);
+    double bw = on_cpu || !be->copy_bandwidth ? measure_bandwidth(threads) : be->copy_bandwidth();
+    double peak = on_cpu ? measure_gemm() : 0;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    double wall0 = cd_now();
     synth_seq **seqs = xcalloc((size_t)B, sizeof *seqs);
     int32_t *toks = xmalloc((size_t)B * L * sizeof *toks);
     int *ntok = xmalloc((size_t)B * sizeof *ntok);
@@ -203,8 +195,26 @@ static int cmd_bench_gen(int argc, char **argv)
         if (!w || synth_forward(m, &w, 1, toks, &one, 0, logits, &e)) code = EXIT_FAILURES;
         synth_seq_free(w);
     }
+    /* Prefill in calls of at most `chunk` tokens: whole prompts packed
+     * together when they fit, long prompts cut into pieces. */
+    int chunk = cli_get(&a, "prefill-chunk") ? atoi(cli_get(&a, "prefill-chunk")) : 8192;
+    if (chunk < 1) chunk = 8192;
     double t0 = cd_now();
-    if (synth_forward(m, seqs, B, toks, ntok, 0, logits, &e)) code = EXIT_FAILURES;
+    if (L <= chunk) {
+        int per = chunk / L;
+        for (int i = 0; i < B && code == EXIT_OK; i += per) {
+            int k = B - i < per ? B - i : per;
+            if (synth_forward(m, seqs + i, k, toks + (size_t)i * L, ntok + i, 0, logits + (size_t)i * c->vocab, &e))
+                code = EXIT_FAILURES;
+        }
+    } else {
+        for (int i = 0; i < B && code == EXIT_OK; i++)
+            for (int off = 0; off < L && code == EXIT_OK; off += chunk) {
+                int k = L - off < chunk ? L - off : chunk;
+                if (synth_forward(m, &seqs[i], 1, toks + (size_t)i * L + off, &k, 0, logits + (size_t)i * c->vocab, &e))
+                    code = EXIT_FAILURES;
+            }
+    }
     double t_prefill = cd_now() - t0;
     double t_decode = 0;
     for (int i = 0; i < B; i++) ntok[i] = 1;
@@ -220,6 +230,10 @@ static int cmd_bench_gen(int argc, char **argv)
         t_decode += cd_now() - t0;
     }
     if (code != EXIT_OK) fprintf(stderr, "corpusd bench-gen: %s\n", e.msg);
+    getrusage(RUSAGE_SELF, &ru1);
+    double cpu_s = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+                   (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+    double share = cpu_s / ((cd_now() - wall0) * threads);
     /* Matmul parameters: every weight matrix except the embedding table. */
     double params = (double)synth_config_params(c) - (double)c->vocab * c->hidden;
     double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * B * L + 2.0 * c->vocab * c->hidden * B;
@@ -232,12 +246,21 @@ static int cmd_bench_gen(int argc, char **argv)
     double roof_tps = bw / step_bytes * B;
     printf("model: %d layers (%d M, %d *, %d -), %.1fM parameters, %s backend, %d threads\n", c->n_layer, nM, nA,
            synth_config_count(c, '-'), synth_config_params(c) / 1e6, synth_model_backend(m), threads);
-    printf("machine: memory read bandwidth %.2f GB/s, sgemm 2048^3 peak %.1f GFLOP/s\n", bw / 1e9, peak / 1e9);
-    printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", B, L,
-           t_prefill, B * L / t_prefill, prefill_flops / t_prefill / 1e9, peak > 0 ? 100 * prefill_flops / t_prefill / peak : 0);
+    if (on_cpu)
+        printf("machine: memory read bandwidth %.2f GB/s, sgemm 2048^3 peak %.1f GFLOP/s; this process got %.0f%% of "
+               "%d cores while timed (the rest went to other jobs)\n",
+               bw / 1e9, peak / 1e9, 100 * share, threads);
+    else
+        printf("device: copy bandwidth %.1f GB/s (read + write)\n", bw / 1e9);
+    if (peak > 0)
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", B, L,
+               t_prefill, B * L / t_prefill, prefill_flops / t_prefill / 1e9, 100 * prefill_flops / t_prefill / peak);
+    else
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f TFLOP/s\n", B, L, t_prefill,
+               B * L / t_prefill, prefill_flops / t_prefill / 1e12);
     if (G)
-        printf("decode: batch %d, %d steps: %.2f tokens/s, %.2f ms/step; bytes per step %.1f MB; roofline %.2f tokens/s; "
-               "%.0f%% of roofline (achieved %.2f GB/s)\n",
+        printf("decode: batch %d, %d steps: %.2f tokens/s, %.2f ms/step (time per output token); bytes per step %.1f MB; "
+               "roofline %.2f tokens/s; %.0f%% of roofline (achieved %.2f GB/s)\n",
                B, G, dec_tps, step_s * 1e3, step_bytes / 1e6, roof_tps, 100 * dec_tps / roof_tps,
                step_bytes / step_s / 1e9);
     for (int i = 0; i < B; i++) synth_seq_free(seqs[i]);

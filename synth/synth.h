@@ -61,6 +61,10 @@ typedef struct synth_seq synth_seq;
 
 /* Loads DIR on the best backend available ("cpu" or "cuda"; NULL = auto). */
 int synth_model_load(synth_model **out, const char *dir, const char *backend, cd_err *e);
+/* A model with random weights drawn directly on the backend from a config
+ * (JSON text), with no files: for benchmarks of full-size configurations. */
+int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, const char *backend,
+                       cd_err *e);
 void synth_model_free(synth_model *m);
 const synth_config *synth_model_config(const synth_model *m);
 const char *synth_model_backend(const synth_model *m);

@@ -19,13 +19,12 @@ cd "$(dirname "$0")/../.." || exit 2
 CORPUSD=${CORPUSD:-bin/corpusd}
 [ -x "$CORPUSD" ] || make MODE=rel all >/dev/null || exit 1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-"$CORPUSD" model-init --config bench/synth/nemotron-h-150m.json --seed 1 -o "$tmp/m" || exit 1
 B=8; L=512
 [ -n "${QUICK:-}" ] && { B=2; L=128; }
 echo "-- decode, batch 1 (prompt 32, 32 new tokens)"
-"$CORPUSD" bench-gen --model "$tmp/m" --batch 1 --prompt-len 32 --gen-len 32 2>/dev/null | tee "$tmp/dec.txt" || exit 1
+"$CORPUSD" bench-gen --config bench/synth/nemotron-h-150m.json --random-weights --batch 1 --prompt-len 32 --gen-len 32 2>/dev/null | tee "$tmp/dec.txt" || exit 1
 echo "-- prefill, batch $B x $L"
-"$CORPUSD" bench-gen --model "$tmp/m" --batch $B --prompt-len $L --gen-len 2 2>/dev/null | tee "$tmp/pre.txt" || exit 1
+"$CORPUSD" bench-gen --config bench/synth/nemotron-h-150m.json --random-weights --batch $B --prompt-len $L --gen-len 2 2>/dev/null | tee "$tmp/pre.txt" || exit 1
 dec=$(sed -n 's/^decode: .*: \([0-9.]*\) tokens\/s.* \([0-9]*\)% of roofline.*/\1 \2/p' "$tmp/dec.txt")
 pre=$(sed -n 's/^prefill: .* = \([0-9.]*\) tokens\/s, .* = \([0-9]*\)% of the sgemm peak/\1 \2/p' "$tmp/pre.txt")
 echo

@@ -79,6 +79,28 @@ static void cpu_weight_free(synth_wt *w)
     w->data = NULL;
 }
 
+static int cpu_weight_random(synth_wt *w, int rows, int cols, float scale, uint64_t seed)
+{
+    size_t n = (size_t)rows * cols;
+    float *d = cpu_alloc(n * sizeof *d);
+    if (!d) return -1;
+    uint64_t z = seed;
+    float a = scale * 1.7320508f;
+    for (size_t i = 0; i < n; i++) {
+        z += 0x9e3779b97f4a7c15ull;
+        uint64_t x = z;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+        x ^= x >> 31;
+        d[i] = a * (float)((double)(x >> 11) / 4503599627370496.0 - 1.0);
+    }
+    w->dtype = ST_F32;
+    w->rows = rows;
+    w->cols = cols;
+    w->data = d;
+    return 0;
+}
+
 static void cpu_embed(const synth_wt *emb, const int32_t *ids, int n, float *out)
 {
     const float *e = emb->data;
@@ -350,6 +372,8 @@ const synth_backend synth_cpu_backend = {
     .memzero = cpu_memzero,
     .weight_upload = cpu_weight_upload,
     .weight_free = cpu_weight_free,
+    .weight_random = cpu_weight_random,
+    .copy_bandwidth = NULL,
     .sync = cpu_sync,
     .embed = cpu_embed,
     .matmul = cpu_matmul,

@@ -65,8 +65,9 @@ typedef struct synth_backend {
     void (*memzero)(void *dst, size_t bytes);
     int (*weight_upload)(synth_wt *w, st_dtype src_dtype, const void *src, int rows, int cols);
     void (*weight_free)(synth_wt *w);
-    /* Random weights uniform in +-sqrt(3)*scale (std = scale), from a seed. */
-    int (*weight_random)(synth_wt *w, int rows, int cols, float scale, uint64_t seed);
+    /* Random weights uniform in +-sqrt(3)*scale (std = scale), from a seed,
+     * stored as `want` where the backend supports it (CUDA: always bf16). */
+    int (*weight_random)(synth_wt *w, int rows, int cols, float scale, uint64_t seed, st_dtype want);
     /* Device copy bandwidth in bytes/s (for the decode roofline); 0 if unknown. */
     double (*copy_bandwidth)(void);
     void (*sync)(void);

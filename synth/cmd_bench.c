@@ -157,6 +157,7 @@ static int cmd_bench_gen(int argc, char **argv)
         size_t n;
         char *txt = cd_read_file(cfg, &n, &e);
         rc = !txt || synth_model_random(&m, txt, n, cli_get(&a, "seed") ? strtoull(cli_get(&a, "seed"), NULL, 10) : 1,
+                                        cli_get(&a, "dtype") && !strcmp(cli_get(&a, "dtype"), "bf16"),
                                         cli_get(&a, "backend"), &e);
         free(txt);
     } else {
@@ -237,7 +238,9 @@ static int cmd_bench_gen(int argc, char **argv)
     /* Matmul parameters: every weight matrix except the embedding table. */
     double params = (double)synth_config_params(c) - (double)c->vocab * c->hidden;
     double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * B * L + 2.0 * c->vocab * c->hidden * B;
-    double wbytes = (double)synth_model_weight_bytes(m) - (double)c->vocab * c->hidden * 4 + (double)c->hidden * 4;
+    /* weight bytes read per step: everything but the embedding table (one row of it) */
+    double ebytes = (double)c->vocab * c->hidden * synth_model_weight_elem_bytes(m);
+    double wbytes = (double)synth_model_weight_bytes(m) - ebytes + ebytes / c->vocab;
     int nM = synth_config_count(c, 'M'), nA = synth_config_count(c, '*');
     double state = (double)nM * ((double)c->m_heads * c->m_head_dim * c->d_state + (double)(c->d_conv - 1) * c->conv_dim) * 4;
     double kv = 2.0 * nA * (L + G / 2.0) * c->n_kv_head * c->head_dim * 4;

@@ -38,6 +38,7 @@ struct synth_model {
     synth_layer *layers;
     size_t weight_bytes;
     int random;               /* weights drawn at random on the backend (bench-gen) */
+    st_dtype random_dtype;
     uint64_t seed, drawn;
     /* scratch, grown on demand */
     int cap_rows;
@@ -113,7 +114,7 @@ static int load_matrix(synth_model *m, synth_wt *w, const char *suffix, int pref
         float scale = strstr(suffix, "embedding") ? 1.0f : 1.0f / sqrtf((float)cols);
         if (strstr(suffix, "out_proj") || strstr(suffix, "o_proj") || strstr(suffix, "down_proj"))
             scale /= sqrtf(2.0f * m->c.n_layer);
-        if (m->be->weight_random(w, rows, cols, scale, mix64(m->seed + ++m->drawn)))
+        if (m->be->weight_random(w, rows, cols, scale, mix64(m->seed + ++m->drawn), m->random_dtype))
             return cd_fail(e, CD_EIO, "%s: out of %s memory", suffix, m->be->name);
         m->weight_bytes += (size_t)rows * cols * st_dtype_size(w->dtype);
         return 0;
@@ -121,9 +122,10 @@ static int load_matrix(synth_model *m, synth_wt *w, const char *suffix, int pref
     int64_t shape[2] = {rows, cols};
     const st_tensor *t = get_tensor(m, suffix, prefixed, 2, shape, e);
     if (!t) return -1;
-    /* The CPU computes in fp32: an aligned fp32 tensor is used in place, from the mapping. */
-    if (m->be == &synth_cpu_backend && t->dtype == ST_F32 && ((uintptr_t)t->data % 16) == 0) {
-        w->dtype = ST_F32;
+    /* The CPU reads aligned fp32 and bf16 tensors in place, from the mapping. */
+    if (m->be == &synth_cpu_backend && ((t->dtype == ST_F32 && (uintptr_t)t->data % 16 == 0) ||
+                                        (t->dtype == ST_BF16 && (uintptr_t)t->data % 2 == 0))) {
+        w->dtype = t->dtype;
         w->rows = rows;
         w->cols = cols;
         w->data = (void *)t->data;
@@ -277,13 +279,14 @@ int synth_model_load(synth_model **out, const char *dir, const char *backend, cd
     return model_build(m, dir, out, e);
 }
 
-int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, const char *backend,
-                       cd_err *e)
+int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, int bf16,
+                       const char *backend, cd_err *e)
 {
     *out = NULL;
     synth_model *m = model_new(config_json, len, NULL, backend, e);
     if (!m) return -1;
     m->random = 1;
+    m->random_dtype = bf16 ? ST_BF16 : ST_F32;
     m->seed = seed;
     return model_build(m, NULL, out, e);
 }
@@ -378,6 +381,7 @@ const synth_config *synth_model_config(const synth_model *m) { return &m->c; }
 const char *synth_model_backend(const synth_model *m) { return m->be->name; }
 const synth_backend *synth_model_backend_ops(const synth_model *m) { return m->be; }
 size_t synth_model_weight_bytes(const synth_model *m) { return m->weight_bytes; }
+int synth_model_weight_elem_bytes(const synth_model *m) { return (int)st_dtype_size(m->emb.dtype); }
 
 /* ---------------------------------------------------------------- sequences */
 

@@ -62,14 +62,17 @@ typedef struct synth_seq synth_seq;
 /* Loads DIR on the best backend available ("cpu" or "cuda"; NULL = auto). */
 int synth_model_load(synth_model **out, const char *dir, const char *backend, cd_err *e);
 /* A model with random weights drawn directly on the backend from a config
- * (JSON text), with no files: for benchmarks of full-size configurations. */
-int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, const char *backend,
-                       cd_err *e);
+ * (JSON text), with no files: for benchmarks of full-size configurations.
+ * bf16 asks for bf16 weight storage (the CUDA backend always uses bf16). */
+int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, int bf16,
+                       const char *backend, cd_err *e);
 void synth_model_free(synth_model *m);
 const synth_config *synth_model_config(const synth_model *m);
 const char *synth_model_backend(const synth_model *m);
 /* Bytes of weights held by the backend (what one decode step reads). */
 size_t synth_model_weight_bytes(const synth_model *m);
+/* Bytes per element of the stored embedding table (2 for bf16, 4 for fp32). */
+int synth_model_weight_elem_bytes(const synth_model *m);
 /* CPU threads for the kernels and BLAS (0 = all cores). */
 void synth_set_threads(int n);
 

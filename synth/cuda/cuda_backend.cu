@@ -126,7 +126,7 @@ __global__ static void k_random_bf16(__nv_bfloat16 *w, size_t n, float a, unsign
     w[i] = __float2bfloat16(a * (float)((double)(x >> 11) / 4503599627370496.0 - 1.0));
 }
 
-static int cu_weight_random(synth_wt *w, int rows, int cols, float scale, uint64_t seed)
+static int cu_weight_random(synth_wt *w, int rows, int cols, float scale, uint64_t seed, st_dtype want)
 {
     size_t n = (size_t)rows * cols;
     void *d = NULL;

@@ -104,9 +104,9 @@ static void ids_random(int32_t *ids, int n, int vocab)
     for (int i = 0; i < n; i++) ids[i] = (int32_t)(urand() * vocab);
 }
 
-TEST(synth_prefill_equals_decode)
+static void prefill_equals_decode(int bf16)
 {
-    const char *dir = make_model("m", NULL, NULL, 0, 3);
+    const char *dir = make_model(bf16 ? "mb" : "m", NULL, NULL, bf16, 3);
     if (!dir) return;
     synth_model *m;
     cd_err e;
@@ -147,6 +147,9 @@ TEST(synth_prefill_equals_decode)
     free(all); free(step); free(part);
     synth_model_free(m);
 }
+
+TEST(synth_prefill_equals_decode) { prefill_equals_decode(0); }
+TEST(synth_prefill_equals_decode_bf16) { prefill_equals_decode(1); }
 
 TEST(synth_matches_fp64_reference)
 {

@@ -278,7 +278,7 @@ static void bf16_gemm_task(void *arg, size_t task, int worker)
 static void cpu_matmul_bf16(const synth_wt *w, const float *x, int n, float *y)
 {
     double work = (double)n * w->rows * w->cols;
-    if (n <= 4) {
+    if (n <= 16) {
         mm_job2 j = {w, x, n, y, 64};
         cpu_parallel((size_t)(w->rows + 63) / 64, gemv_task, &j, work > 1e6 ? 1e9 : 0);
     } else {
@@ -294,7 +294,7 @@ static void cpu_matmul(const synth_wt *w, const float *x, int n, float *y)
         cpu_matmul_bf16(w, x, n, y);
         return;
     }
-    if (n <= 4) {
+    if (n <= 16) {
         /* Decode: our blocked dot kernel measured faster than OpenBLAS sgemv here (bench/synth). */
         mm_job2 j = {w, x, n, y, 64};
         cpu_parallel((size_t)(w->rows + 63) / 64, gemv_task, &j, (double)n * w->rows * w->cols > 1e6 ? 1e9 : 0);

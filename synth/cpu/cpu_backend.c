@@ -199,6 +199,35 @@ static float dot_f32_plain(const float *x, const float *w, int n)
     return r;
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void axpy_avx2(float *y, float a, const float *x, int n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    int k = 0;
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(y + k, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k)));
+    for (; k < n; k++) y[k] += a * x[k];
+}
+#endif
+
+static void axpy_plain(float *y, float a, const float *x, int n)
+{
+    for (int k = 0; k < n; k++) y[k] += a * x[k];
+}
+
+/* Kernels picked once per call by CPU features (the build targets any x86-64). */
+typedef struct vec_ops {
+    float (*dot)(const float *, const float *, int);
+    void (*axpy)(float *, float, const float *, int);
+} vec_ops;
+
+static vec_ops pick_vec_ops(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return (vec_ops){dot_f32_avx2, axpy_avx2};
+#endif
+    return (vec_ops){dot_f32_plain, axpy_plain};
+}
+
 static float dot_bf16_plain(const float *x, const uint16_t *w, int n)
 {
     float s[8] = {0};
@@ -399,6 +428,7 @@ static void ssd_head(const synth_ssm_args *a, int h)
     float A = -expf(a->A_log[h]), Dh = a->D[h];
     float *S = a->state + (size_t)h * P * N;
     int L = a->chunk;
+    vec_ops v = pick_vec_ops();
     float *cum = xmalloc((size_t)L * 3 * sizeof *cum);
     float *dts = cum + L, *cb = xmalloc((size_t)L * sizeof *cb);
     float *Snew = xmalloc((size_t)P * N * sizeof *Snew);
@@ -416,23 +446,12 @@ static void ssd_head(const synth_ssm_args *a, int h)
             const float *xt = a->xbc + (size_t)t * a->ldx + (size_t)h * P;
             float *yt = a->y + (size_t)t * HP + (size_t)h * P;
             float et = expf(cum[i]);
-            for (int p = 0; p < P; p++) {
-                const float *Sp = S + (size_t)p * N;
-                float s = 0;
-                for (int k = 0; k < N; k++) s += Sp[k] * Ct[k];
-                yt[p] = et * s + Dh * xt[p];
-            }
+            for (int p = 0; p < P; p++) yt[p] = et * v.dot(S + (size_t)p * N, Ct, N) + Dh * xt[p];
             for (int j = 0; j <= i; j++) {
                 const float *Bs = a->xbc + (size_t)(t0 + j) * a->ldx + HP + (size_t)g * N;
-                float s = 0;
-                for (int k = 0; k < N; k++) s += Ct[k] * Bs[k];
-                cb[j] = s * expf(cum[i] - cum[j]) * dts[j];
+                cb[j] = v.dot(Ct, Bs, N) * expf(cum[i] - cum[j]) * dts[j];
             }
-            for (int j = 0; j <= i; j++) {
-                const float *xs = a->xbc + (size_t)(t0 + j) * a->ldx + (size_t)h * P;
-                float c = cb[j];
-                for (int p = 0; p < P; p++) yt[p] += c * xs[p];
-            }
+            for (int j = 0; j <= i; j++) v.axpy(yt, cb[j], a->xbc + (size_t)(t0 + j) * a->ldx + (size_t)h * P, P);
         }
         float eL = expf(cum[n - 1]);
         for (size_t k = 0; k < (size_t)P * N; k++) Snew[k] = eL * S[k];
@@ -440,11 +459,7 @@ static void ssd_head(const synth_ssm_args *a, int h)
             const float *Bs = a->xbc + (size_t)(t0 + j) * a->ldx + HP + (size_t)g * N;
             const float *xs = a->xbc + (size_t)(t0 + j) * a->ldx + (size_t)h * P;
             float c = expf(cum[n - 1] - cum[j]) * dts[j];
-            for (int p = 0; p < P; p++) {
-                float cx = c * xs[p];
-                float *Sp = Snew + (size_t)p * N;
-                for (int k = 0; k < N; k++) Sp[k] += cx * Bs[k];
-            }
+            for (int p = 0; p < P; p++) v.axpy(Snew + (size_t)p * N, c * xs[p], Bs, N);
         }
         memcpy(S, Snew, (size_t)P * N * 4);
     }

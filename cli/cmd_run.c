@@ -37,7 +37,7 @@ static int cmd_run(int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    pipeline_overrides ov = {cli_get(&a, "state"), cli_get(&a, "output"), 0, -1};
+    pipeline_overrides ov = {cli_get(&a, "state"), cli_get(&a, "output"), 0, -1, 0};
     if (cli_has(&a, "threads")) {
         ov.threads = atoi(cli_get(&a, "threads"));
         if (ov.threads < 1) {

@@ -329,7 +329,7 @@ io_writer *io_writer_create(const char *final_path, io_compression c, cd_err *e)
         w->tmp_path = xasprintf(".%s.tmp", final_path);
     w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (w->fd < 0) {
-        cd_fail(e, CD_EIO, "create %s: %s", w->tmp_path, strerror(errno));
+        cd_fail(e, cd_write_errcode(errno), "create %s: %s", w->tmp_path, strerror(errno));
         free(w->final_path);
         free(w->tmp_path);
         free(w);
@@ -351,16 +351,33 @@ io_writer *io_writer_create(const char *final_path, io_compression c, cd_err *e)
     return w;
 }
 
+/* Fault injection for tests on machines where a small filesystem cannot be
+ * mounted: CORPUSD_FAULT_ENOSPC=PATH makes writes fail with ENOSPC while the
+ * file PATH exists (a test creates it to "fill the disk" and removes it to
+ * "free space"). Checked once per write call; costs one access() when set. */
+static int fault_enospc(void)
+{
+    static const char *path;
+    static int checked;
+    if (!checked) {
+        path = getenv("CORPUSD_FAULT_ENOSPC");
+        checked = 1;
+    }
+    return path && access(path, F_OK) == 0;
+}
+
 static int write_all(io_writer *w, const void *p, size_t n, cd_err *e)
 {
     const char *c = p;
+    if (fault_enospc())
+        return cd_fail(e, CD_ENOSPACE, "write %s: %s (injected)", w->tmp_path, strerror(ENOSPC));
     XXH3_64bits_update(w->xx, p, n);
     w->bytes += n;
     while (n) {
         ssize_t k = write(w->fd, c, n);
         if (k < 0) {
             if (errno == EINTR) continue;
-            return cd_fail(e, CD_EIO, "write %s: %s", w->tmp_path, strerror(errno));
+            return cd_fail(e, cd_write_errcode(errno), "write %s: %s", w->tmp_path, strerror(errno));
         }
         c += k;
         n -= (size_t)k;
@@ -419,12 +436,12 @@ int io_writer_commit(io_writer *w, io_commit_info *info, cd_err *e)
 {
     if (w->comp != IO_PLAIN && compress_some(w, "", 0, 1, e)) goto fail;
     if (fsync(w->fd) != 0) {
-        cd_fail(e, CD_EIO, "fsync %s: %s", w->tmp_path, strerror(errno));
+        cd_fail(e, cd_write_errcode(errno), "fsync %s: %s", w->tmp_path, strerror(errno));
         goto fail;
     }
     if (close(w->fd) != 0) {
         w->fd = -1;
-        cd_fail(e, CD_EIO, "close %s: %s", w->tmp_path, strerror(errno));
+        cd_fail(e, cd_write_errcode(errno), "close %s: %s", w->tmp_path, strerror(errno));
         goto fail;
     }
     w->fd = -1;

@@ -2,7 +2,9 @@
  * ledger.c: SQLite-backed run state. See ledger.h for the invariants.
  */
 #include "core/ledger.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "core/version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <xxhash.h>
 
 #define OWNER_MARKER ".corpusd-owner"
+#define MANIFEST "manifest.json"
 
 struct ledger {
     sqlite3 *db;
@@ -195,7 +198,7 @@ static int walk_cb(const char *fpath, const struct stat *sb, int type, struct FT
     if (type != FTW_F && type != FTW_SL) return 0;
     const char *rel = fpath + g_walk_root_len;
     while (*rel == '/') rel++;
-    if (strcmp(rel, OWNER_MARKER) == 0) return 0;
+    if (strcmp(rel, OWNER_MARKER) == 0 || strcmp(rel, MANIFEST) == 0) return 0;
     sqlite3_reset(g_walk_stmt);
     sqlite3_bind_text(g_walk_stmt, 1, rel, -1, SQLITE_TRANSIENT);
     int known = sqlite3_step(g_walk_stmt) == SQLITE_ROW;
@@ -460,6 +463,66 @@ int ledger_input_fail(ledger *l, const char *input, const char *config_hash, con
     sqlite3_step(st);
     sqlite3_finalize(st);
     pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int ledger_input_reset(ledger *l, const char *input, const char *config_hash, cd_err *e)
+{
+    pthread_mutex_lock(&l->mu);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(l->db, "UPDATE inputs SET status='pending' WHERE path=? AND config_hash=? AND status='running'",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, config_hash, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(l, e, "reset input");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int ledger_write_manifest(ledger *l, const char *out_root, const char *config_hash, cd_err *e)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_printf(&b, "{\n  \"corpusd_version\": \"%s\",\n  \"config_hash\": \"%s\",\n  \"files\": [", CORPUSD_VERSION,
+                config_hash);
+    pthread_mutex_lock(&l->mu);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(l->db, "SELECT path, subset, docs, bytes, raw_bytes, checksum, input FROM outputs ORDER BY path", -1,
+                       &st, NULL);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sbuf_puts(&b, n++ ? ",\n    {\"path\": " : "\n    {\"path\": ");
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        json_write_string(&b, path, strlen(path));
+        const char *subset = (const char *)sqlite3_column_text(st, 1);
+        sbuf_puts(&b, ", \"subset\": ");
+        json_write_string(&b, subset ? subset : "", subset ? strlen(subset) : 0);
+        sbuf_printf(&b, ", \"docs\": %lld, \"bytes\": %lld, \"raw_bytes\": %lld, \"checksum\": \"%s\", \"input\": ",
+                    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+                    (const char *)sqlite3_column_text(st, 5));
+        const char *in = (const char *)sqlite3_column_text(st, 6);
+        json_write_string(&b, in, strlen(in));
+        sbuf_putc(&b, '}');
+    }
+    sqlite3_finalize(st);
+    sbuf_puts(&b, "\n  ],\n  \"subsets\": {");
+    sqlite3_prepare_v2(l->db, "SELECT subset, COUNT(*), SUM(docs), SUM(bytes) FROM outputs GROUP BY subset ORDER BY subset",
+                       -1, &st, NULL);
+    n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *subset = (const char *)sqlite3_column_text(st, 0);
+        sbuf_puts(&b, n++ ? ",\n    " : "\n    ");
+        json_write_string(&b, subset ? subset : "", subset ? strlen(subset) : 0);
+        sbuf_printf(&b, ": {\"files\": %d, \"docs\": %lld, \"bytes\": %lld}", sqlite3_column_int(st, 1),
+                    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&l->mu);
+    sbuf_puts(&b, "\n  }\n}\n");
+    char *path = xasprintf("%s/%s", out_root, MANIFEST);
+    int rc = cd_write_file_atomic(path, b.data, b.len, e);
+    free(path);
+    sbuf_free(&b);
     return rc;
 }
 

@@ -68,6 +68,12 @@ int ledger_input_done(ledger *l, const char *input, const char *config_hash, con
                       const ledger_stage_stats *st, int nst, cd_err *e);
 int ledger_input_fail(ledger *l, const char *input, const char *config_hash, const char *message,
                       cd_err *e);
+/* Puts one input back to pending (aborted or paused; nothing committed). */
+int ledger_input_reset(ledger *l, const char *input, const char *config_hash, cd_err *e);
+/* Writes OUT/manifest.json atomically: every output file the ledger lists
+ * (path, subset, docs, bytes, checksum), totals per subset, the config hash
+ * and the corpusd version. */
+int ledger_write_manifest(ledger *l, const char *out_root, const char *config_hash, cd_err *e);
 /* Puts failed inputs back to pending (corpusd retry --failed). */
 int ledger_requeue_failed(ledger *l, int *count, cd_err *e);
 

@@ -249,7 +249,7 @@ void chain_close(chain *c)
 /* ----------------------------------------------------------------- loading */
 
 static const char *const TOP_KEYS[] = {"name", "seed", "run_dir", "state_dir", "threads", "batch_docs",
-                                       "inputs", "stages", "output", "description", NULL};
+                                       "inputs", "stages", "output", "description", "daemon", NULL};
 
 static int check_keys(const cfg_node *map, const char *const *allowed, const char *what, cd_err *e)
 {
@@ -297,7 +297,7 @@ static int add_input(pipeline *p, const char *path, const cfg_node *where, const
     return 0;
 }
 
-static int expand_input(pipeline *p, const cfg_node *item, cd_err *e)
+static int expand_input(pipeline *p, const cfg_node *item, int allow_empty, cd_err *e)
 {
     const char *pattern = NULL, *format = NULL;
     const cfg_node *params = NULL;
@@ -321,6 +321,7 @@ static int expand_input(pipeline *p, const cfg_node *item, cd_err *e)
     int grc = glob(pattern, GLOB_BRACE | GLOB_TILDE, NULL, &g);
     if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
         globfree(&g);
+        if (allow_empty) return 0; /* a drop folder may be empty for now */
         return cfg_error(e, item, "input '%s' matches no file", pattern);
     }
     if (grc != 0) {
@@ -371,8 +372,24 @@ static char *dir_of_state(const char *state_dir)
 
 pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, cd_err *e)
 {
-    cfg_node *root = cfg_load(config_path, e);
-    if (!root) return NULL;
+    size_t n;
+    char *text = cd_read_file(config_path, &n, e);
+    if (!text) return NULL;
+    pipeline *p = pipeline_load_text(config_path, text, n, ov, e);
+    free(text);
+    return p;
+}
+
+pipeline *pipeline_load_text(const char *config_path, const char *text, size_t text_len, const pipeline_overrides *ov,
+                             cd_err *e)
+{
+    char *name = xstrdup(config_path);
+    cfg_node *root = cfg_parse(text, text_len, name, e);
+    if (!root) {
+        free(name);
+        return NULL;
+    }
+    root->file_owned = name;
     pipeline *p = xcalloc(1, sizeof *p);
     p->root = root;
     p->config_path = xstrdup(config_path);
@@ -434,11 +451,14 @@ pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, c
         cfg_error(e, n ? n : root, "the pipeline needs `inputs:`, a list of paths, globs or URLs");
         goto fail;
     }
-    if (n->kind == CFG_SCALAR) {
-        if (expand_input(p, n, e)) goto fail;
-    } else {
-        for (size_t i = 0; i < n->len; i++)
-            if (expand_input(p, n->items[i], e)) goto fail;
+    {
+        int allow_empty = ov && ov->allow_empty_inputs;
+        if (n->kind == CFG_SCALAR) {
+            if (expand_input(p, n, allow_empty, e)) goto fail;
+        } else {
+            for (size_t i = 0; i < n->len; i++)
+                if (expand_input(p, n->items[i], allow_empty, e)) goto fail;
+        }
     }
     assign_stems(p);
     /* Stages. */
@@ -530,6 +550,7 @@ pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, c
         cfg_free(wparams);
     }
     p->progress = ov ? ov->progress : -1;
+    p->own_signals = 1;
     if (ov && ov->threads > 0) p->threads = ov->threads;
     if (p->threads <= 0) p->threads = cd_ncpus();
     /* The configuration hash: what determines the outputs of an input. */
@@ -545,10 +566,17 @@ pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, c
             cfg_canonical(out->items[i], &c);
             sbuf_putc(&c, ';');
         }
-        for (size_t i = 0; i < p->ninputs; i++) {
-            /* Reader formats matter; input paths do not (adding an input
-             * must not invalidate finished ones). */
-            sbuf_printf(&c, "r=%s;", p->inputs[i].reader->name);
+        /* Declared input formats and reader parameters matter; input paths
+         * do not: adding an input (a new snapshot, a file in a drop folder)
+         * must not invalidate finished ones. */
+        const cfg_node *ins = cfg_map_get(root, "inputs");
+        for (size_t i = 0; ins && ins->kind == CFG_SEQ && i < ins->len; i++) {
+            const cfg_node *it = ins->items[i];
+            if (it->kind != CFG_MAP) continue;
+            sbuf_puts(&c, "in{");
+            cfg_canonical(cfg_map_get(it, "format"), &c);
+            cfg_canonical(cfg_map_get(it, "params"), &c);
+            sbuf_puts(&c, "}");
         }
         snprintf(p->config_hash, sizeof p->config_hash, "%016llx",
                  (unsigned long long)XXH3_64bits(c.data, c.len));
@@ -696,14 +724,33 @@ typedef struct run_state {
     uint64_t bytes_total;
     double t0;
     atomic_int finished;
+    atomic_int disk_full;
 } run_state;
 
-static volatile sig_atomic_t g_signal;
+/* Stop requests: g_stop_new stops handing out inputs, g_abort also aborts
+ * in-flight inputs at their next batch. Both are set from signal handlers. */
+static volatile sig_atomic_t g_stop_new, g_abort;
+
+void pipeline_request_stop(int abort_in_flight)
+{
+    g_stop_new = 1;
+    if (abort_in_flight) g_abort = 1;
+    pool_stop();
+}
+
+int pipeline_stop_requested(void) { return g_stop_new; }
+
+void pipeline_clear_stop(void)
+{
+    g_stop_new = 0;
+    g_abort = 0;
+    pool_clear_stop();
+}
 
 static void on_signal(int sig)
 {
-    g_signal = sig;
-    pool_stop();
+    (void)sig;
+    pipeline_request_stop(1);
 }
 
 static int process_input(run_state *rs, const pipeline_input *in, cd_err *e)
@@ -734,7 +781,7 @@ static int process_input(run_state *rs, const pipeline_input *in, cd_err *e)
     int rc = 0;
     uint64_t seq = 0, last_bytes = 0;
     for (;;) {
-        if (g_signal) {
+        if (g_abort) {
             rc = cd_fail(e, CD_EINTERNAL, "interrupted");
             atomic_store(&rs->interrupted, 1);
             break;
@@ -772,7 +819,10 @@ static int process_input(run_state *rs, const pipeline_input *in, cd_err *e)
         input_sink_abort(&sink);
     }
     if (rc == 0) {
-        /* Statistics: reader, each stage, then the writer. */
+        /* Statistics: reader, each stage, then the writer. The reader's
+         * "in" is every record it saw, skipped ones included. */
+        r.stats.docs_in = r.stats.docs_out;
+        for (size_t i = 0; i < r.stats.ndrops; i++) r.stats.docs_in += r.stats.drops[i].value;
         size_t nst = 2 + chain_len(c);
         ledger_stage_stats *sts = xcalloc(nst, sizeof *sts);
         sts[0].name = r.ops->name;
@@ -810,8 +860,16 @@ static void run_task(void *arg, size_t task, int worker)
     }
     if (process_input(rs, in, &e) == 0) {
         atomic_fetch_add(&rs->done, 1);
-    } else if (atomic_load(&rs->interrupted)) {
-        /* Left 'running': the next start puts it back to pending. */
+    } else if (g_abort) {
+        /* Nothing of it was committed: back to pending, it re-runs later. */
+        ledger_input_reset(rs->led, in->path, rs->p->config_hash, NULL);
+    } else if (e.code == CD_ENOSPACE) {
+        /* A full disk is not the input's fault: keep it pending, stop taking
+         * work, and let the caller pause until space is freed. */
+        log_error("disk full while writing the output of %s: %s; pausing", in->path, e.msg);
+        ledger_input_reset(rs->led, in->path, rs->p->config_hash, NULL);
+        atomic_store(&rs->disk_full, 1);
+        pool_stop();
     } else {
         log_error("input %s failed: %s", in->path, e.msg);
         cd_err e2;
@@ -892,6 +950,12 @@ int pipeline_run(pipeline *p, pipeline_result *res, cd_err *e)
         rs->bytes_total += p->inputs[i].bytes;
     }
     res->inputs_total = (int)p->ninputs;
+    if (rs->ntodo == 0) {
+        /* Nothing to do (a daemon's idle cycle): no run row, no noise. */
+        cd_err me;
+        if (ledger_write_manifest(led, p->out_dir, p->config_hash, &me)) log_error("cannot write the manifest: %s", me.msg);
+        goto out;
+    }
     rs->run_id = ledger_run_begin(led, p->config_hash, p->config_path, p->threads, (int)rs->ntodo, e);
     if (rs->run_id < 0) {
         rc = -1;
@@ -903,8 +967,11 @@ int pipeline_run(pipeline *p, pipeline_result *res, cd_err *e)
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    if (p->own_signals) {
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
+    if (!g_stop_new) pool_clear_stop();
 
     rs->t0 = cd_now();
     pthread_t prog;
@@ -917,17 +984,26 @@ int pipeline_run(pipeline *p, pipeline_result *res, cd_err *e)
     atomic_store(&rs->finished, 1);
     if (have_prog) pthread_join(prog, NULL);
     log_set_progress_active(0);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    if (p->own_signals) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
 
     res->inputs_done = atomic_load(&rs->done);
     res->inputs_failed = atomic_load(&rs->failed);
-    res->interrupted = g_signal != 0;
+    res->interrupted = g_stop_new != 0;
+    res->disk_full = atomic_load(&rs->disk_full);
     res->docs_in = atomic_load(&rs->docs_in);
     res->docs_out = atomic_load(&rs->docs_out);
     double dt = cd_now() - rs->t0;
-    ledger_run_end(led, rs->run_id, res->interrupted ? "interrupted" : res->inputs_failed ? "failed" : "done",
+    ledger_run_end(led, rs->run_id,
+                   res->disk_full ? "disk_full" : res->interrupted ? "interrupted" : res->inputs_failed ? "failed" : "done",
                    res->inputs_done, res->inputs_failed, NULL);
+    {
+        cd_err me;
+        if (ledger_write_manifest(led, p->out_dir, p->config_hash, &me))
+            log_error("cannot write the manifest: %s", me.msg);
+    }
     log_info("run %lld: %d done, %d failed, %d skipped; %llu docs in, %llu out; %.2f s%s", (long long)rs->run_id,
              res->inputs_done, res->inputs_failed, res->inputs_skipped, (unsigned long long)res->docs_in,
              (unsigned long long)res->docs_out, dt, res->interrupted ? " (interrupted)" : "");

@@ -64,6 +64,7 @@ typedef struct pipeline {
     int keep_rejects;
     char config_hash[17];
     int progress;         /* -1 auto (tty), 0 off, 1 on */
+    int own_signals;      /* pipeline_run handles SIGINT/SIGTERM (abort); the daemon clears it */
 } pipeline;
 
 typedef struct pipeline_overrides {
@@ -71,18 +72,33 @@ typedef struct pipeline_overrides {
     const char *out_dir;
     int threads;          /* 0 = keep the config's */
     int progress;         /* -1 auto (tty), 0 off, 1 on */
+    int allow_empty_inputs; /* a glob matching nothing is not an error (daemon drop folders) */
 } pipeline_overrides;
 
 pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, cd_err *e);
+/* The same from config text already in memory (the daemon keeps the text of
+ * the config it runs, so edits on disk apply only on SIGHUP). */
+pipeline *pipeline_load_text(const char *config_path, const char *text, size_t n, const pipeline_overrides *ov,
+                             cd_err *e);
 void pipeline_free(pipeline *p);
 
 typedef struct pipeline_result {
     int inputs_total, inputs_skipped, inputs_done, inputs_failed;
     int interrupted;
+    int disk_full;        /* stopped because the disk filled; nothing lost */
     uint64_t docs_in, docs_out;
 } pipeline_result;
 
-/* Runs every input not yet done. 0 when it ran (check res for failures). */
+/* Asks running pipelines to stop. abort_in_flight = 0: hand out no more
+ * inputs and let in-flight ones finish; 1: also abort in-flight inputs at
+ * their next batch (they go back to pending and re-run later, nothing
+ * committed). Async-signal-safe. */
+void pipeline_request_stop(int abort_in_flight);
+int pipeline_stop_requested(void);
+void pipeline_clear_stop(void);
+
+/* Runs every input not yet done, then rewrites OUT/manifest.json from the
+ * ledger. 0 when it ran (check res for failures). */
 int pipeline_run(pipeline *p, pipeline_result *res, cd_err *e);
 
 /* ---------------------------------------------- chains (used by subcommands) */

@@ -58,4 +58,5 @@ void pool_run(int nthreads, size_t ntasks, pool_task_fn fn, void *arg)
 }
 
 void pool_stop(void) { atomic_store(&g_stop, 1); }
+void pool_clear_stop(void) { atomic_store(&g_stop, 0); }
 int pool_stopping(void) { return atomic_load(&g_stop); }

@@ -19,6 +19,7 @@ typedef void (*pool_task_fn)(void *arg, size_t task, int worker);
 
 void pool_run(int nthreads, size_t ntasks, pool_task_fn fn, void *arg);
 void pool_stop(void);
+void pool_clear_stop(void);
 int pool_stopping(void);
 
 #endif

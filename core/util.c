@@ -265,14 +265,14 @@ int cd_write_file_atomic(const char *path, const void *data, size_t len, cd_err 
         ssize_t w = write(fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
-            cd_fail(e, CD_EIO, "write %s: %s", tmp, strerror(errno));
+            cd_fail(e, cd_write_errcode(errno), "write %s: %s", tmp, strerror(errno));
             goto fail;
         }
         p += w;
         left -= (size_t)w;
     }
     if (fsync(fd) != 0) {
-        cd_fail(e, CD_EIO, "fsync %s: %s", tmp, strerror(errno));
+        cd_fail(e, cd_write_errcode(errno), "fsync %s: %s", tmp, strerror(errno));
         goto fail;
     }
     close(fd);
@@ -289,6 +289,8 @@ fail:
     free(tmp);
     return -1;
 }
+
+int cd_write_errcode(int err) { return err == ENOSPC || err == EDQUOT ? CD_ENOSPACE : CD_EIO; }
 
 int cd_ncpus(void)
 {

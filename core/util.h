@@ -33,7 +33,12 @@ enum {
     CD_ECONFIG = 3,  /* configuration or usage error */
     CD_ETRUNC = 4,   /* truncated input (gzip/zstd stream ended early) */
     CD_EINTERNAL = 5,
+    CD_ENOSPACE = 6, /* disk full (ENOSPC/EDQUOT): pause and retry, lose nothing */
 };
+
+/* The error code for a failed write: CD_ENOSPACE for a full disk or quota,
+ * CD_EIO otherwise. */
+int cd_write_errcode(int err);
 
 /* Sets e (when non-NULL) and returns -1, so callers can `return cd_fail(...)`. */
 int cd_fail(cd_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

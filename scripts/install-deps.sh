@@ -8,7 +8,7 @@ BUILD="build-essential pkg-config"
 LIBS="zlib1g-dev libzstd-dev zstd libxxhash-dev libpcre2-dev libsqlite3-dev sqlite3 \
  libyaml-dev libcurl4-openssl-dev libarchive-dev libisal-dev libxml2-dev libcld2-dev \
  libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libdeflate-dev"
-TEST="clang libclang-rt-14-dev python3 python3-numpy nodejs npm"
+TEST="clang libclang-rt-14-dev python3 python3-numpy chromium"
 MPI="openmpi-bin libopenmpi-dev"
 BENCH="isal libdeflate-tools lynx"
 
@@ -23,6 +23,12 @@ for p in $PKGS; do
     missing="$missing $p"
   fi
 done
+
+# Node.js and npm (for the peer tools the tests and benchmarks compare with):
+# some machines carry NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package, so ask for them only when the commands are missing.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
   echo "install-deps: all Debian packages present"

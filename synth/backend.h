@@ -1,0 +1,90 @@
+/*
+ * backend.h: the kernel table the Nemotron-H graph (synth/graph.c) is written
+ * against, in the manner of ggml's backend interface. synth/cpu implements it
+ * in C with OpenBLAS; synth/cuda implements it in lib/corpusd-cuda.so, which
+ * exports `synth_cuda_backend` and is loaded with dlopen.
+ *
+ * All float pointers passed to kernels are backend memory (from ->alloc);
+ * token ids and scalars are host values. Activations are fp32 row-major
+ * [rows x cols]. Weights live in synth_wt, whose storage dtype the backend
+ * picks at upload (the CPU keeps fp32; CUDA keeps bf16).
+ *
+ * Kernel contracts (tests/synth/test_backend_ops.c checks every kernel of
+ * every available backend against the CPU on random inputs):
+ *  matmul       y[n x rows] = x[n x cols] * W^T
+ *  rmsnorm      y = x / sqrt(mean(x^2) + eps) * w, per row of d
+ *  gated_norm   y = g / sqrt(mean_group(g^2) + eps) * w with g = y * silu(z),
+ *               groups of `group` channels; z has row stride ldz
+ *  conv1d       causal depthwise conv of width K over T rows of C channels,
+ *               starting from `state` (the K-1 previous rows), + bias, SiLU,
+ *               in place; state is updated to the last K-1 inputs
+ *  ssm_scan     the Mamba-2 SSD scan (chunked) from/to `state` [H x P x N]
+ *  ssm_step     the same for T == 1 by the plain recurrence
+ *  attention    causal GQA over a KV cache holding pos0 + T positions
+ */
+#ifndef CORPUSD_SYNTH_BACKEND_H
+#define CORPUSD_SYNTH_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synth/safetensors.h"
+
+typedef struct synth_wt {
+    st_dtype dtype;   /* storage dtype on the backend */
+    int rows, cols;
+    void *data;
+} synth_wt;
+
+typedef struct synth_ssm_args {
+    int T, H, P, N, G, chunk;
+    const float *xbc;   /* [T x ldx]: x at col 0 (H*P), B at H*P (G*N), C after B */
+    int ldx;
+    const float *dt;    /* raw dt [T x lddt], H values per row */
+    int lddt;
+    const float *dt_bias, *A_log, *D;   /* [H] */
+    float dt_lo, dt_hi;
+    float *state;       /* [H x P x N], read and updated */
+    float *y;           /* [T x H*P] */
+} synth_ssm_args;
+
+typedef struct synth_attn_args {
+    int T, pos0, n_head, n_kv, head_dim;
+    const float *q;     /* [T x n_head*head_dim] */
+    const float *k, *v; /* caches [pos0+T x n_kv*head_dim] */
+    float *out;         /* [T x n_head*head_dim] */
+} synth_attn_args;
+
+typedef struct synth_backend {
+    const char *name;
+    void *(*alloc)(size_t bytes);              /* zeroed; NULL on failure */
+    void (*free)(void *p);
+    void (*upload)(void *dst, const void *src, size_t bytes);
+    void (*download)(void *dst, const void *src, size_t bytes);
+    void (*copy)(void *dst, const void *src, size_t bytes);
+    void (*memzero)(void *dst, size_t bytes);
+    int (*weight_upload)(synth_wt *w, st_dtype src_dtype, const void *src, int rows, int cols);
+    void (*weight_free)(synth_wt *w);
+    void (*sync)(void);
+
+    void (*embed)(const synth_wt *emb, const int32_t *ids, int n, float *out);
+    void (*matmul)(const synth_wt *w, const float *x, int n, float *y);
+    void (*rmsnorm)(const float *x, const float *w, int n, int d, float eps, float *y);
+    void (*gated_norm)(float *y, const float *z, int ldz, const float *w, int n, int d, int group, float eps);
+    void (*add)(float *x, const float *y, size_t n);
+    void (*relu2)(float *x, size_t n);
+    void (*copy_cols)(float *dst, int ldd, const float *src, int lds, int n, int ncols);
+    void (*conv1d)(float *xbc, int T, int C, int K, float *state, const float *w, const float *b);
+    void (*ssm_scan)(const synth_ssm_args *a);
+    void (*ssm_step)(const synth_ssm_args *a);
+    void (*attention)(const synth_attn_args *a);
+} synth_backend;
+
+extern const synth_backend synth_cpu_backend;
+/* The CUDA backend when lib/corpusd-cuda.so loads and a GPU is present, else
+ * NULL with the reason in why (for the "running on the CPU" message). */
+const synth_backend *synth_cuda_load(char *why, size_t why_len);
+/* CPU threads to use (synth_set_threads). */
+int synth_cpu_threads(void);
+
+#endif

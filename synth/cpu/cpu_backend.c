@@ -1,0 +1,365 @@
+/*
+ * cpu_backend.c: the CPU implementation of the synth kernel table
+ * (synth/backend.h). fp32 compute; weights are stored fp32 (bf16/fp16
+ * checkpoints are widened once at load). GEMMs go through OpenBLAS when the
+ * build has it (HAVE_OPENBLAS), else through a threaded C loop. The scan and
+ * attention kernels split their work by head over core/pool.h threads.
+ *
+ * Invariants: kernels never allocate backend memory that outlives the call;
+ * results do not depend on the thread count (each head is computed by one
+ * thread in a fixed order).
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pool.h"
+#include "core/util.h"
+#include "synth/backend.h"
+#include "synth/synth.h"
+
+#ifdef HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+static atomic_int g_threads;
+
+void synth_set_threads(int n)
+{
+    atomic_store(&g_threads, n);
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(n > 0 ? n : cd_ncpus());
+#endif
+}
+
+int synth_cpu_threads(void)
+{
+    int n = atomic_load(&g_threads);
+    return n > 0 ? n : cd_ncpus();
+}
+
+/* Runs fn over ntasks on the kernel threads when the work (flops) is worth a thread start. */
+static void cpu_parallel(size_t ntasks, pool_task_fn fn, void *arg, double work)
+{
+    int nt = work > 2e5 ? synth_cpu_threads() : 1;
+    pool_run(nt, ntasks, fn, arg);
+}
+
+static void *cpu_alloc(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64)) return NULL;
+    memset(p, 0, bytes);
+    return p;
+}
+static void cpu_free(void *p) { free(p); }
+static void cpu_copy(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) memmove(dst, src, bytes);
+}
+static void cpu_memzero(void *dst, size_t bytes) { memset(dst, 0, bytes); }
+static void cpu_sync(void) {}
+
+static int cpu_weight_upload(synth_wt *w, st_dtype dt, const void *src, int rows, int cols)
+{
+    size_t n = (size_t)rows * cols;
+    float *d = cpu_alloc(n * sizeof *d);
+    if (!d) return -1;
+    st_to_f32(dt, src, n, d);
+    w->dtype = ST_F32;
+    w->rows = rows;
+    w->cols = cols;
+    w->data = d;
+    return 0;
+}
+static void cpu_weight_free(synth_wt *w)
+{
+    free(w->data);
+    w->data = NULL;
+}
+
+static void cpu_embed(const synth_wt *emb, const int32_t *ids, int n, float *out)
+{
+    const float *e = emb->data;
+    for (int i = 0; i < n; i++) memcpy(out + (size_t)i * emb->cols, e + (size_t)ids[i] * emb->cols, (size_t)emb->cols * 4);
+}
+
+#ifndef HAVE_OPENBLAS
+typedef struct mm_job {
+    const synth_wt *w;
+    const float *x;
+    int n;
+    float *y;
+} mm_job;
+static void mm_task(void *arg, size_t task, int worker)
+{
+    mm_job *j = arg;
+    int r0 = (int)task * 64, r1 = r0 + 64 < j->w->rows ? r0 + 64 : j->w->rows;
+    const float *W = j->w->data;
+    for (int i = 0; i < j->n; i++)
+        for (int r = r0; r < r1; r++) {
+            const float *a = j->x + (size_t)i * j->w->cols, *b = W + (size_t)r * j->w->cols;
+            float s = 0;
+            for (int k = 0; k < j->w->cols; k++) s += a[k] * b[k];
+            j->y[(size_t)i * j->w->rows + r] = s;
+        }
+}
+#endif
+
+static void cpu_matmul(const synth_wt *w, const float *x, int n, float *y)
+{
+#ifdef HAVE_OPENBLAS
+    if (n == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, w->rows, w->cols, 1.0f, w->data, w->cols, x, 1, 0.0f, y, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, w->rows, w->cols, 1.0f, x, w->cols, w->data, w->cols,
+                    0.0f, y, w->rows);
+#else
+    mm_job j = {w, x, n, y};
+    cpu_parallel((size_t)(w->rows + 63) / 64, mm_task, &j, (double)n * w->rows * w->cols);
+#endif
+}
+
+static void cpu_rmsnorm(const float *x, const float *w, int n, int d, float eps, float *y)
+{
+    for (int i = 0; i < n; i++) {
+        const float *a = x + (size_t)i * d;
+        float *o = y + (size_t)i * d;
+        double ss = 0;
+        for (int k = 0; k < d; k++) ss += (double)a[k] * a[k];
+        float r = (float)(1.0 / sqrt(ss / d + eps));
+        for (int k = 0; k < d; k++) o[k] = a[k] * r * w[k];
+    }
+}
+
+static inline float silu(float v) { return v / (1.0f + expf(-v)); }
+
+static void cpu_gated_norm(float *y, const float *z, int ldz, const float *w, int n, int d, int group, float eps)
+{
+    for (int i = 0; i < n; i++) {
+        float *a = y + (size_t)i * d;
+        const float *g = z + (size_t)i * ldz;
+        for (int k = 0; k < d; k++) a[k] *= silu(g[k]);
+        for (int g0 = 0; g0 < d; g0 += group) {
+            double ss = 0;
+            for (int k = g0; k < g0 + group; k++) ss += (double)a[k] * a[k];
+            float r = (float)(1.0 / sqrt(ss / group + eps));
+            for (int k = g0; k < g0 + group; k++) a[k] = a[k] * r * w[k];
+        }
+    }
+}
+
+static void cpu_add(float *x, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+static void cpu_relu2(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i] > 0 ? x[i] : 0;
+        x[i] = v * v;
+    }
+}
+
+static void cpu_copy_cols(float *dst, int ldd, const float *src, int lds, int n, int ncols)
+{
+    for (int i = 0; i < n; i++) memcpy(dst + (size_t)i * ldd, src + (size_t)i * lds, (size_t)ncols * 4);
+}
+
+static void cpu_conv1d(float *xbc, int T, int C, int K, float *state, const float *w, const float *b)
+{
+    /* win holds the K-1 state rows followed by the T inputs. */
+    size_t rows = (size_t)(K - 1) + T;
+    float *win = xmalloc(rows * C * sizeof *win);
+    memcpy(win, state, (size_t)(K - 1) * C * 4);
+    memcpy(win + (size_t)(K - 1) * C, xbc, (size_t)T * C * 4);
+    for (int t = 0; t < T; t++) {
+        float *o = xbc + (size_t)t * C;
+        for (int c = 0; c < C; c++) {
+            float s = b ? b[c] : 0.0f;
+            for (int k = 0; k < K; k++) s += w[(size_t)c * K + k] * win[((size_t)t + k) * C + c];
+            o[c] = silu(s);
+        }
+    }
+    memcpy(state, win + (size_t)T * C, (size_t)(K - 1) * C * 4);
+    free(win);
+}
+
+static inline float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
+
+static float dt_value(const synth_ssm_args *a, int t, int h)
+{
+    float d = softplus(a->dt[(size_t)t * a->lddt + h] + a->dt_bias[h]);
+    if (d < a->dt_lo) d = a->dt_lo;
+    if (d > a->dt_hi) d = a->dt_hi;
+    return d;
+}
+
+/* The chunked SSD scan for one head: within a chunk, y_t = sum_{s<=t}
+ * (C_t.B_s) exp(cum_t - cum_s) dt_s x_s + exp(cum_t) (S_prev C_t); between
+ * chunks the state carries S = exp(cum_L) S_prev + sum_s exp(cum_L - cum_s)
+ * dt_s x_s B_s^T. */
+static void ssd_head(const synth_ssm_args *a, int h)
+{
+    int P = a->P, N = a->N, HP = a->H * a->P;
+    int g = h / (a->H / a->G);
+    float A = -expf(a->A_log[h]), Dh = a->D[h];
+    float *S = a->state + (size_t)h * P * N;
+    int L = a->chunk;
+    float *cum = xmalloc((size_t)L * 3 * sizeof *cum);
+    float *dts = cum + L, *cb = xmalloc((size_t)L * sizeof *cb);
+    float *Snew = xmalloc((size_t)P * N * sizeof *Snew);
+    for (int t0 = 0; t0 < a->T; t0 += L) {
+        int n = a->T - t0 < L ? a->T - t0 : L;
+        float acc = 0;
+        for (int i = 0; i < n; i++) {
+            dts[i] = dt_value(a, t0 + i, h);
+            acc += dts[i] * A;
+            cum[i] = acc;
+        }
+        for (int i = 0; i < n; i++) {
+            int t = t0 + i;
+            const float *Ct = a->xbc + (size_t)t * a->ldx + HP + a->G * N + (size_t)g * N;
+            const float *xt = a->xbc + (size_t)t * a->ldx + (size_t)h * P;
+            float *yt = a->y + (size_t)t * HP + (size_t)h * P;
+            float et = expf(cum[i]);
+            for (int p = 0; p < P; p++) {
+                const float *Sp = S + (size_t)p * N;
+                float s = 0;
+                for (int k = 0; k < N; k++) s += Sp[k] * Ct[k];
+                yt[p] = et * s + Dh * xt[p];
+            }
+            for (int j = 0; j <= i; j++) {
+                const float *Bs = a->xbc + (size_t)(t0 + j) * a->ldx + HP + (size_t)g * N;
+                float s = 0;
+                for (int k = 0; k < N; k++) s += Ct[k] * Bs[k];
+                cb[j] = s * expf(cum[i] - cum[j]) * dts[j];
+            }
+            for (int j = 0; j <= i; j++) {
+                const float *xs = a->xbc + (size_t)(t0 + j) * a->ldx + (size_t)h * P;
+                float c = cb[j];
+                for (int p = 0; p < P; p++) yt[p] += c * xs[p];
+            }
+        }
+        float eL = expf(cum[n - 1]);
+        for (size_t k = 0; k < (size_t)P * N; k++) Snew[k] = eL * S[k];
+        for (int j = 0; j < n; j++) {
+            const float *Bs = a->xbc + (size_t)(t0 + j) * a->ldx + HP + (size_t)g * N;
+            const float *xs = a->xbc + (size_t)(t0 + j) * a->ldx + (size_t)h * P;
+            float c = expf(cum[n - 1] - cum[j]) * dts[j];
+            for (int p = 0; p < P; p++) {
+                float cx = c * xs[p];
+                float *Sp = Snew + (size_t)p * N;
+                for (int k = 0; k < N; k++) Sp[k] += cx * Bs[k];
+            }
+        }
+        memcpy(S, Snew, (size_t)P * N * 4);
+    }
+    free(cum);
+    free(cb);
+    free(Snew);
+}
+
+static void ssd_task(void *arg, size_t task, int worker) { ssd_head(arg, (int)task); }
+
+static void cpu_ssm_scan(const synth_ssm_args *a)
+{
+    cpu_parallel((size_t)a->H, ssd_task, (void *)a, (double)a->T * a->H * a->P * (a->N + a->chunk));
+}
+
+static void step_head(const synth_ssm_args *a, int h)
+{
+    int P = a->P, N = a->N, HP = a->H * a->P;
+    int g = h / (a->H / a->G);
+    float A = -expf(a->A_log[h]), Dh = a->D[h];
+    float *S = a->state + (size_t)h * P * N;
+    for (int t = 0; t < a->T; t++) {
+        float dt = dt_value(a, t, h), dA = expf(dt * A);
+        const float *row = a->xbc + (size_t)t * a->ldx;
+        const float *xt = row + (size_t)h * P, *Bt = row + HP + (size_t)g * N, *Ct = row + HP + a->G * N + (size_t)g * N;
+        float *yt = a->y + (size_t)t * HP + (size_t)h * P;
+        for (int p = 0; p < P; p++) {
+            float *Sp = S + (size_t)p * N, dx = dt * xt[p], s = 0;
+            for (int k = 0; k < N; k++) {
+                Sp[k] = dA * Sp[k] + dx * Bt[k];
+                s += Sp[k] * Ct[k];
+            }
+            yt[p] = s + Dh * xt[p];
+        }
+    }
+}
+
+static void step_task(void *arg, size_t task, int worker) { step_head(arg, (int)task); }
+
+static void cpu_ssm_step(const synth_ssm_args *a)
+{
+    cpu_parallel((size_t)a->H, step_task, (void *)a, (double)a->T * a->H * a->P * a->N * 4);
+}
+
+static void attn_head(const synth_attn_args *a, int qh)
+{
+    int hd = a->head_dim, kvh = qh / (a->n_head / a->n_kv);
+    int ldq = a->n_head * hd, ldk = a->n_kv * hd;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *sc = xmalloc((size_t)(a->pos0 + a->T) * sizeof *sc);
+    for (int t = 0; t < a->T; t++) {
+        int npos = a->pos0 + t + 1;
+        const float *q = a->q + (size_t)t * ldq + (size_t)qh * hd;
+        float mx = -INFINITY;
+        for (int j = 0; j < npos; j++) {
+            const float *k = a->k + (size_t)j * ldk + (size_t)kvh * hd;
+            float s = 0;
+            for (int d = 0; d < hd; d++) s += q[d] * k[d];
+            sc[j] = s * scale;
+            if (sc[j] > mx) mx = sc[j];
+        }
+        double sum = 0;
+        for (int j = 0; j < npos; j++) {
+            sc[j] = expf(sc[j] - mx);
+            sum += sc[j];
+        }
+        float inv = (float)(1.0 / sum);
+        float *o = a->out + (size_t)t * ldq + (size_t)qh * hd;
+        memset(o, 0, (size_t)hd * 4);
+        for (int j = 0; j < npos; j++) {
+            const float *v = a->v + (size_t)j * ldk + (size_t)kvh * hd;
+            float p = sc[j] * inv;
+            for (int d = 0; d < hd; d++) o[d] += p * v[d];
+        }
+    }
+    free(sc);
+}
+
+static void attn_task(void *arg, size_t task, int worker) { attn_head(arg, (int)task); }
+
+static void cpu_attention(const synth_attn_args *a)
+{
+    double work = (double)a->T * (a->pos0 + a->T) * a->n_head * a->head_dim * 2;
+    cpu_parallel((size_t)a->n_head, attn_task, (void *)a, work);
+}
+
+const synth_backend synth_cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .copy = cpu_copy,
+    .memzero = cpu_memzero,
+    .weight_upload = cpu_weight_upload,
+    .weight_free = cpu_weight_free,
+    .sync = cpu_sync,
+    .embed = cpu_embed,
+    .matmul = cpu_matmul,
+    .rmsnorm = cpu_rmsnorm,
+    .gated_norm = cpu_gated_norm,
+    .add = cpu_add,
+    .relu2 = cpu_relu2,
+    .copy_cols = cpu_copy_cols,
+    .conv1d = cpu_conv1d,
+    .ssm_scan = cpu_ssm_scan,
+    .ssm_step = cpu_ssm_step,
+    .attention = cpu_attention,
+};

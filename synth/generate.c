@@ -1,0 +1,222 @@
+/*
+ * generate.c: sampling and batched generation over many sequences.
+ *
+ * synth_generate runs continuous batching: up to max_batch sequences are in
+ * flight; each forward call mixes the prompts of sequences that just joined
+ * (prefill, chunked SSD scan) with one token of every other sequence
+ * (decode, single-step recurrence). A finished sequence's slot takes the
+ * next request. Each request samples with its own RNG seeded from its own
+ * seed, so its tokens do not depend on what else is in the batch (up to the
+ * rounding of batched GEMMs) nor on the thread count.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synth/synth.h"
+
+uint64_t synth_rng_seed(uint64_t seed) { return seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull; }
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+typedef struct cand {
+    float logit;
+    int id;
+} cand;
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->logit != y->logit) return x->logit > y->logit ? -1 : 1;
+    return x->id - y->id;
+}
+
+int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rng)
+{
+    if (s->temperature <= 0 || s->top_k == 1) {
+        int best = 0;
+        for (int i = 1; i < vocab; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+    cand *c = malloc((size_t)vocab * sizeof *c);
+    if (!c) return 0;
+    for (int i = 0; i < vocab; i++) {
+        c[i].logit = logits[i] / s->temperature;
+        c[i].id = i;
+    }
+    qsort(c, (size_t)vocab, sizeof *c, cand_cmp);
+    int n = s->top_k > 0 && s->top_k < vocab ? s->top_k : vocab;
+    double sum = 0;
+    double *p = malloc((size_t)n * sizeof *p);
+    if (!p) {
+        int id = c[0].id;
+        free(c);
+        return id;
+    }
+    for (int i = 0; i < n; i++) sum += p[i] = exp((double)c[i].logit - c[0].logit);
+    if (s->top_p > 0 && s->top_p < 1) {
+        double acc = 0;
+        int keep = n;
+        for (int i = 0; i < n; i++) {
+            acc += p[i] / sum;
+            if (acc >= s->top_p) {
+                keep = i + 1;
+                break;
+            }
+        }
+        n = keep;
+        sum = 0;
+        for (int i = 0; i < n; i++) sum += p[i];
+    }
+    double u = ((double)(rng_next(rng) >> 11) / 9007199254740992.0) * sum, acc = 0;
+    int id = c[n - 1].id;
+    for (int i = 0; i < n; i++) {
+        acc += p[i];
+        if (u < acc) {
+            id = c[i].id;
+            break;
+        }
+    }
+    free(p);
+    free(c);
+    return id;
+}
+
+typedef struct slot {
+    int req;          /* -1 when free */
+    int fresh;        /* prompt not fed yet */
+    int32_t last;
+    uint64_t rng;
+    synth_seq *seq;
+} slot;
+
+static int is_stop(const synth_request *r, const synth_config *c, int32_t t)
+{
+    if (r->stop) {
+        for (int i = 0; i < r->n_stop; i++)
+            if (r->stop[i] == t) return 1;
+        return 0;
+    }
+    for (int i = 0; i < c->n_eos; i++)
+        if (c->eos_ids[i] == t) return 1;
+    return 0;
+}
+
+int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd_err *e)
+{
+    const synth_config *c = synth_model_config(m);
+    if (max_batch < 1) max_batch = 1;
+    int ctx = 1;
+    for (int i = 0; i < n; i++) {
+        reqs[i].n_out = 0;
+        reqs[i].stopped = 0;
+        int need = (reqs[i].prompt_len > 0 ? reqs[i].prompt_len : 1) + reqs[i].max_new;
+        if (need > ctx) ctx = need;
+    }
+    slot *sl = xcalloc((size_t)max_batch, sizeof *sl);
+    for (int i = 0; i < max_batch; i++) {
+        sl[i].req = -1;
+        if (!(sl[i].seq = synth_seq_new(m, ctx))) {
+            for (int k = 0; k < i; k++) synth_seq_free(sl[k].seq);
+            free(sl);
+            return cd_fail(e, CD_EIO, "out of memory for %d sequence caches of %d positions", max_batch, ctx);
+        }
+    }
+    int next = 0, active = 0, rc = 0;
+    size_t tok_cap = 1024;
+    int32_t *toks = xmalloc(tok_cap * sizeof *toks);
+    int *ntok = xmalloc((size_t)max_batch * sizeof *ntok);
+    synth_seq **seqs = xmalloc((size_t)max_batch * sizeof *seqs);
+    int *who = xmalloc((size_t)max_batch * sizeof *who);
+    float *logits = xmalloc((size_t)max_batch * c->vocab * sizeof *logits);
+    for (;;) {
+        for (int i = 0; i < max_batch && next < n; i++) {
+            if (sl[i].req >= 0) continue;
+            while (next < n && reqs[next].max_new <= 0) next++;
+            if (next >= n) break;
+            sl[i].req = next++;
+            sl[i].fresh = 1;
+            sl[i].rng = synth_rng_seed(reqs[sl[i].req].sampling.seed);
+            synth_seq_reset(sl[i].seq);
+            active++;
+        }
+        if (!active) break;
+        int ns = 0;
+        size_t nt = 0;
+        for (int i = 0; i < max_batch; i++) {
+            if (sl[i].req < 0) continue;
+            synth_request *r = &reqs[sl[i].req];
+            const int32_t *src = &sl[i].last;
+            int k = 1;
+            if (sl[i].fresh) {
+                if (r->prompt_len > 0) {
+                    src = r->prompt;
+                    k = r->prompt_len;
+                } else {
+                    sl[i].last = c->bos_id;
+                }
+            }
+            if (nt + (size_t)k > tok_cap) {
+                while (nt + (size_t)k > tok_cap) tok_cap *= 2;
+                toks = xrealloc(toks, tok_cap * sizeof *toks);
+            }
+            memcpy(toks + nt, src, (size_t)k * sizeof *toks);
+            nt += (size_t)k;
+            ntok[ns] = k;
+            seqs[ns] = sl[i].seq;
+            who[ns++] = i;
+        }
+        if (synth_forward(m, seqs, ns, toks, ntok, 0, logits, e)) {
+            rc = -1;
+            break;
+        }
+        for (int j = 0; j < ns; j++) {
+            slot *s = &sl[who[j]];
+            synth_request *r = &reqs[s->req];
+            s->fresh = 0;
+            int32_t t = synth_sample(logits + (size_t)j * c->vocab, c->vocab, &r->sampling, &s->rng);
+            int done = 0;
+            if (is_stop(r, c, t)) {
+                r->stopped = 1;
+                done = 1;
+            } else {
+                r->out[r->n_out++] = t;
+                s->last = t;
+                done = r->n_out >= r->max_new;
+            }
+            if (done) {
+                s->req = -1;
+                active--;
+            }
+        }
+    }
+    for (int i = 0; i < max_batch; i++) synth_seq_free(sl[i].seq);
+    free(sl);
+    free(toks);
+    free(ntok);
+    free(seqs);
+    free(who);
+    free(logits);
+    return rc;
+}
+
+void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
+                        synth_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->weight_bytes = (double)synth_config_params(c) * weight_bytes;
+    p->kv_bytes_per_seq = 2.0 * synth_config_count(c, '*') * (double)ctx * c->n_kv_head * c->head_dim * kv_bytes;
+    p->ssm_bytes_per_seq = (double)synth_config_count(c, 'M') * c->m_heads * c->m_head_dim * c->d_state * state_bytes;
+    p->conv_bytes_per_seq = (double)synth_config_count(c, 'M') * (c->d_conv - 1) * c->conv_dim * state_bytes;
+    /* Decode activations: a few hidden-width rows plus the widest projection and the logits per sequence. */
+    double w = c->d_in_proj > c->d_ff ? c->d_in_proj : c->d_ff;
+    p->act_bytes = (double)batch * (6.0 * c->hidden + w + c->conv_dim + c->vocab) * 4;
+    p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
+}

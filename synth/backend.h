@@ -65,6 +65,11 @@ typedef struct synth_backend {
     void (*memzero)(void *dst, size_t bytes);
     int (*weight_upload)(synth_wt *w, st_dtype src_dtype, const void *src, int rows, int cols);
     void (*weight_free)(synth_wt *w);
+    /* Random weights uniform in +-sqrt(3)*scale (std = scale), from a seed,
+     * stored as `want` where the backend supports it (CUDA: always bf16). */
+    int (*weight_random)(synth_wt *w, int rows, int cols, float scale, uint64_t seed, st_dtype want);
+    /* Device copy bandwidth in bytes/s (for the decode roofline); 0 if unknown. */
+    double (*copy_bandwidth)(void);
     void (*sync)(void);
 
     void (*embed)(const synth_wt *emb, const int32_t *ids, int n, float *out);
@@ -84,6 +89,8 @@ extern const synth_backend synth_cpu_backend;
 /* The CUDA backend when lib/corpusd-cuda.so loads and a GPU is present, else
  * NULL with the reason in why (for the "running on the CPU" message). */
 const synth_backend *synth_cuda_load(char *why, size_t why_len);
+typedef struct synth_model synth_model;
+const synth_backend *synth_model_backend_ops(const synth_model *m);
 /* CPU threads to use (synth_set_threads). */
 int synth_cpu_threads(void);
 

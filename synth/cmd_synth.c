@@ -142,3 +142,117 @@ static int cmd_model_init(int argc, char **argv)
 }
 CORPUSD_COMMAND("model-init", "write a random Nemotron-H model (weights, config, tokenizer) for tests and benchmarks",
                 cmd_model_init)
+
+/* ------------------------------------------------------------------- plan */
+
+static const char *human(double b, char *buf, size_t n)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024 && i < 4) {
+        b /= 1024;
+        i++;
+    }
+    snprintf(buf, n, "%.2f %s", b, u[i]);
+    return buf;
+}
+
+static int dtype_bytes(const char *s, int dflt)
+{
+    if (!s) return dflt;
+    if (!strcmp(s, "f32") || !strcmp(s, "fp32")) return 4;
+    if (!strcmp(s, "bf16") || !strcmp(s, "f16") || !strcmp(s, "fp16")) return 2;
+    if (!strcmp(s, "fp8") || !strcmp(s, "int8")) return 1;
+    return -1;
+}
+
+/* "22GiB", "22G", "22GB" (all powers of 1024), "128k" -> bytes or count; -1 on error. */
+static int64_t parse_size(const char *s)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", s);
+    size_t n = strlen(buf);
+    if (n > 2 && !strcmp(buf + n - 2, "iB")) buf[n - 2] = 0;
+    else if (n > 1 && buf[n - 1] == 'B') buf[n - 1] = 0;
+    return cd_parse_size(buf);
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    static const char *const known[] = {"config", "model", "batch", "context", "weights", "kv", "state", "memory",
+                                        "prefill-chunk", NULL};
+    cli_args a;
+    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
+    if (a.help) {
+        printf("usage: corpusd plan (--config CONFIG.json | --model DIR) [--batch B] [--context N]\n"
+               "                    [--weights bf16|f32|fp8] [--kv bf16|f32|fp8] [--state f32|bf16]\n"
+               "                    [--memory 22GiB] [--prefill-chunk 2048]\n\n"
+               "Says how much memory the weights, the KV cache (attention layers only) and the\n"
+               "Mamba SSM/conv states take for a batch and context, whether that fits in --memory,\n"
+               "and the largest batch that does.\n");
+        cli_free(&a);
+        return EXIT_OK;
+    }
+    const char *cfgp = cli_get(&a, "config");
+    char *tmp = NULL;
+    if (!cfgp && cli_get(&a, "model")) cfgp = tmp = xasprintf("%s/config.json", cli_get(&a, "model"));
+    int wb = dtype_bytes(cli_get(&a, "weights"), 2), kb = dtype_bytes(cli_get(&a, "kv"), 2),
+        sb = dtype_bytes(cli_get(&a, "state"), 4);
+    int batch = cli_get(&a, "batch") ? atoi(cli_get(&a, "batch")) : 1;
+    int64_t ctx = cli_get(&a, "context") ? parse_size(cli_get(&a, "context")) : 131072;
+    int chunk = cli_get(&a, "prefill-chunk") ? atoi(cli_get(&a, "prefill-chunk")) : 2048;
+    double mem = cli_get(&a, "memory") ? (double)parse_size(cli_get(&a, "memory")) : 22.0 * 1073741824.0;
+    if (cli_check(&a, "plan", known) || !cfgp || wb < 0 || kb < 0 || sb < 0 || batch < 1 || ctx < 1 || chunk < 1 ||
+        mem <= 0) {
+        fprintf(stderr, "usage: corpusd plan (--config CONFIG.json | --model DIR) [--batch B] [--context N] ...\n");
+        free(tmp);
+        cli_free(&a);
+        return EXIT_USAGE;
+    }
+    synth_config c;
+    cd_err e;
+    if (synth_config_load(&c, cfgp, &e)) {
+        fprintf(stderr, "corpusd plan: %s\n", e.msg);
+        free(tmp);
+        cli_free(&a);
+        return EXIT_USAGE;
+    }
+    synth_plan p;
+    synth_plan_compute(&c, batch, ctx, wb, kb, sb, chunk, &p);
+    char b1[32], b2[32], b3[32];
+    printf("model %s: %d layers (%d Mamba-2, %d attention, %d MLP), %.2fB parameters\n", cfgp, c.n_layer,
+           synth_config_count(&c, 'M'), synth_config_count(&c, '*'), synth_config_count(&c, '-'),
+           synth_config_params(&c) / 1e9);
+    printf("batch %d, context %lld, weights %d B/param, KV %d B, state %d B, prefill chunk %d tokens\n\n", batch,
+           (long long)ctx, wb, kb, sb, chunk);
+    printf("%-28s %14s %14s\n", "", "per sequence", "total");
+    printf("%-28s %14s %14s\n", "weights", "-", human(p.weight_bytes, b1, sizeof b1));
+    printf("%-28s %14s %14s\n", "KV cache (attention layers)", human(p.kv_bytes_per_seq, b1, sizeof b1),
+           human(p.kv_bytes_per_seq * batch, b2, sizeof b2));
+    printf("%-28s %14s %14s\n", "SSM state (Mamba layers)", human(p.ssm_bytes_per_seq, b1, sizeof b1),
+           human(p.ssm_bytes_per_seq * batch, b2, sizeof b2));
+    printf("%-28s %14s %14s\n", "conv state (Mamba layers)", human(p.conv_bytes_per_seq, b1, sizeof b1),
+           human(p.conv_bytes_per_seq * batch, b2, sizeof b2));
+    printf("%-28s %14s %14s\n", "activations + logits", "-", human(p.act_bytes, b1, sizeof b1));
+    printf("%-28s %14s %14s\n", "total", "-", human(p.total_bytes, b1, sizeof b1));
+    int fits = p.total_bytes <= mem;
+    printf("\n%s in %s (%s %s)\n", fits ? "FITS" : "DOES NOT FIT", human(mem, b1, sizeof b1),
+           fits ? "headroom" : "short by", human(fits ? mem - p.total_bytes : p.total_bytes - mem, b2, sizeof b2));
+    int maxb = 0;
+    for (int b = 1; b <= 1 << 16; b++) {
+        synth_plan q;
+        synth_plan_compute(&c, b, ctx, wb, kb, sb, chunk, &q);
+        if (q.total_bytes > mem) break;
+        maxb = b;
+    }
+    printf("largest batch at context %lld: %d\n", (long long)ctx, maxb);
+    double full_kv = 2.0 * c.n_layer * (double)ctx * c.n_kv_head * c.head_dim * kb;
+    printf("(a KV cache on all %d layers would take %s per sequence; the Mamba layers keep %s of fixed state)\n",
+           c.n_layer, human(full_kv, b3, sizeof b3), human(p.ssm_bytes_per_seq + p.conv_bytes_per_seq, b1, sizeof b1));
+    synth_config_free(&c);
+    free(tmp);
+    cli_free(&a);
+    return fits ? EXIT_OK : EXIT_FAILURES;
+}
+CORPUSD_COMMAND("plan", "memory plan of a Nemotron-H model: weights, KV cache, SSM/conv states for a batch and context",
+                cmd_plan)

@@ -40,6 +40,11 @@ const synth_backend *synth_cuda_load(char *why, size_t why_len)
         snprintf(why, why_len, "lib/corpusd-cuda.so not built");
         return NULL;
     }
+    /* No NVIDIA driver device node: do not even load the CUDA runtime. */
+    if (access("/dev/nvidiactl", F_OK) != 0 && access("/dev/nvidia0", F_OK) != 0) {
+        snprintf(why, why_len, "no NVIDIA GPU on this machine (/dev/nvidia0 absent)");
+        return NULL;
+    }
     if (!handle) handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         snprintf(why, why_len, "cannot load %s: %s", path, dlerror());

@@ -91,7 +91,8 @@ int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rn
 
 typedef struct slot {
     int req;          /* -1 when free */
-    int fresh;        /* prompt not fed yet */
+    int fed;          /* prompt tokens fed so far */
+    int fresh;        /* prompt not completely fed yet */
     int32_t last;
     uint64_t rng;
     synth_seq *seq;
@@ -109,7 +110,7 @@ static int is_stop(const synth_request *r, const synth_config *c, int32_t t)
     return 0;
 }
 
-int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd_err *e)
+int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk, cd_err *e)
 {
     const synth_config *c = synth_model_config(m);
     if (max_batch < 1) max_batch = 1;
@@ -143,6 +144,7 @@ int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd
             if (next >= n) break;
             sl[i].req = next++;
             sl[i].fresh = 1;
+            sl[i].fed = 0;
             sl[i].rng = synth_rng_seed(reqs[sl[i].req].sampling.seed);
             synth_seq_reset(sl[i].seq);
             active++;
@@ -157,10 +159,13 @@ int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd
             int k = 1;
             if (sl[i].fresh) {
                 if (r->prompt_len > 0) {
-                    src = r->prompt;
-                    k = r->prompt_len;
+                    src = r->prompt + sl[i].fed;
+                    k = r->prompt_len - sl[i].fed;
+                    if (prefill_chunk > 0 && k > prefill_chunk) k = prefill_chunk;
+                    sl[i].fed += k;
                 } else {
                     sl[i].last = c->bos_id;
+                    sl[i].fed = 0;
                 }
             }
             if (nt + (size_t)k > tok_cap) {
@@ -180,6 +185,7 @@ int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd
         for (int j = 0; j < ns; j++) {
             slot *s = &sl[who[j]];
             synth_request *r = &reqs[s->req];
+            if (s->fresh && s->fed < r->prompt_len) continue;   /* mid-prompt: its logits are not sampled */
             s->fresh = 0;
             int32_t t = synth_sample(logits + (size_t)j * c->vocab, c->vocab, &r->sampling, &s->rng);
             int done = 0;
@@ -208,15 +214,21 @@ int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd
 }
 
 void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
-                        synth_plan *p)
+                        int act_rows, synth_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->weight_bytes = (double)synth_config_params(c) * weight_bytes;
     p->kv_bytes_per_seq = 2.0 * synth_config_count(c, '*') * (double)ctx * c->n_kv_head * c->head_dim * kv_bytes;
     p->ssm_bytes_per_seq = (double)synth_config_count(c, 'M') * c->m_heads * c->m_head_dim * c->d_state * state_bytes;
     p->conv_bytes_per_seq = (double)synth_config_count(c, 'M') * (c->d_conv - 1) * c->conv_dim * state_bytes;
-    /* Decode activations: a few hidden-width rows plus the widest projection and the logits per sequence. */
+    /* Activations (fp32, as synth/graph.c allocates them): per token row three
+     * hidden-width buffers, the widest projection, K and V, conv input and the
+     * mixer output; plus the logits of one row per sequence. */
     double w = c->d_in_proj > c->d_ff ? c->d_in_proj : c->d_ff;
-    p->act_bytes = (double)batch * (6.0 * c->hidden + w + c->conv_dim + c->vocab) * 4;
+    double qd = (double)c->n_head * c->head_dim, kd = (double)c->n_kv_head * c->head_dim;
+    if (qd > w) w = qd;
+    double yw = c->d_inner > qd ? c->d_inner : qd;
+    if (act_rows < batch) act_rows = batch;
+    p->act_bytes = (double)act_rows * (3.0 * c->hidden + w + 2 * kd + c->conv_dim + yw) * 4 + (double)batch * c->vocab * 4;
     p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
 }

@@ -37,6 +37,9 @@ struct synth_model {
     float *norm_f;
     synth_layer *layers;
     size_t weight_bytes;
+    int random;               /* weights drawn at random on the backend (bench-gen) */
+    st_dtype random_dtype;
+    uint64_t seed, drawn;
     /* scratch, grown on demand */
     int cap_rows;
     float *x, *h, *proj, *kb, *vb, *xbc, *y, *out, *logits;
@@ -96,14 +99,33 @@ static const st_tensor *get_tensor(const synth_model *m, const char *suffix, int
     return t;
 }
 
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 static int load_matrix(synth_model *m, synth_wt *w, const char *suffix, int prefixed, int rows, int cols, cd_err *e)
 {
+    if (m->random) {
+        /* N(0, 1/fan_in)-like scales; residual output projections shrunk by sqrt(2 n_layer). */
+        float scale = strstr(suffix, "embedding") ? 1.0f : 1.0f / sqrtf((float)cols);
+        if (strstr(suffix, "out_proj") || strstr(suffix, "o_proj") || strstr(suffix, "down_proj"))
+            scale /= sqrtf(2.0f * m->c.n_layer);
+        if (m->be->weight_random(w, rows, cols, scale, mix64(m->seed + ++m->drawn), m->random_dtype))
+            return cd_fail(e, CD_EIO, "%s: out of %s memory", suffix, m->be->name);
+        m->weight_bytes += (size_t)rows * cols * st_dtype_size(w->dtype);
+        return 0;
+    }
     int64_t shape[2] = {rows, cols};
     const st_tensor *t = get_tensor(m, suffix, prefixed, 2, shape, e);
     if (!t) return -1;
-    /* The CPU computes in fp32: an aligned fp32 tensor is used in place, from the mapping. */
-    if (m->be == &synth_cpu_backend && t->dtype == ST_F32 && ((uintptr_t)t->data % 16) == 0) {
-        w->dtype = ST_F32;
+    /* The CPU reads aligned fp32 and bf16 tensors in place, from the mapping. */
+    if (m->be == &synth_cpu_backend && ((t->dtype == ST_F32 && (uintptr_t)t->data % 16 == 0) ||
+                                        (t->dtype == ST_BF16 && (uintptr_t)t->data % 2 == 0))) {
+        w->dtype = t->dtype;
         w->rows = rows;
         w->cols = cols;
         w->data = (void *)t->data;
@@ -134,16 +156,30 @@ static void free_matrix(synth_model *m, synth_wt *w)
 /* Small parameter vectors are always converted to fp32 backend memory. */
 static float *load_vector(synth_model *m, const char *suffix, int ndim, const int64_t *shape, cd_err *e)
 {
-    const st_tensor *t = get_tensor(m, suffix, 1, ndim, shape, e);
-    if (!t) return NULL;
+    const st_tensor *t = m->random ? NULL : get_tensor(m, suffix, 1, ndim, shape, e);
+    if (!t && !m->random) return NULL;
     size_t n = 1;
     for (int d = 0; d < ndim; d++) n *= (size_t)shape[d];
     float *host = xmalloc(n * sizeof *host);
-    st_to_f32(t->dtype, t->data, n, host);
+    if (t) st_to_f32(t->dtype, t->data, n, host);
+    else {
+        /* the initialisation of synth/model_init.c, drawn here */
+        uint64_t r = m->seed * 31 + ++m->drawn;
+        for (size_t i = 0; i < n; i++) {
+            double u = ((double)(mix64(r + i) >> 11) + 0.5) / 9007199254740992.0;
+            if (strstr(suffix, "conv1d.weight")) host[i] = (float)((2 * u - 1) / sqrt((double)shape[ndim - 1]));
+            else if (strstr(suffix, "conv1d.bias")) host[i] = (float)(0.1 * (2 * u - 1));
+            else if (strstr(suffix, "dt_bias")) {
+                double dt = exp(log(1e-3) + u * (log(0.1) - log(1e-3)));
+                host[i] = (float)(dt + log(-expm1(-dt)));
+            } else if (strstr(suffix, "A_log")) host[i] = (float)log(1 + 15 * u);
+            else host[i] = 1.0f;   /* D and the norm weights */
+        }
+    }
     float *dev = m->be->alloc(n * 4);
     if (!dev) {
         free(host);
-        cd_fail(e, CD_EIO, "tensor '%s': out of %s memory", t->name, m->be->name);
+        cd_fail(e, CD_EIO, "tensor '%s': out of %s memory", suffix, m->be->name);
         return NULL;
     }
     m->be->upload(dev, host, n * 4);
@@ -208,16 +244,15 @@ out:
 
 const synth_backend *synth_cuda_load(char *why, size_t why_len);
 
-int synth_model_load(synth_model **out, const char *dir, const char *backend, cd_err *e)
+static int model_build(synth_model *m, const char *dir, synth_model **out, cd_err *e);
+
+static synth_model *model_new(const char *cfg_text, size_t cfg_len, const char *cfg_path, const char *backend, cd_err *e)
 {
-    *out = NULL;
     synth_model *m = xcalloc(1, sizeof *m);
-    char *cfg = xasprintf("%s/config.json", dir);
-    int rc = synth_config_load(&m->c, cfg, e);
-    free(cfg);
+    int rc = cfg_path ? synth_config_load(&m->c, cfg_path, e) : synth_config_parse(&m->c, cfg_text, cfg_len, "config", e);
     if (rc) {
         free(m);
-        return -1;
+        return NULL;
     }
     m->be = &synth_cpu_backend;
     if (!backend || strcmp(backend, "cpu")) {
@@ -228,15 +263,42 @@ int synth_model_load(synth_model **out, const char *dir, const char *backend, cd
             cd_fail(e, CD_ECONFIG, "CUDA backend unavailable: %s", why);
             synth_config_free(&m->c);
             free(m);
-            return -1;
+            return NULL;
         } else log_info("synth: running on the CPU (%s)", why);
     }
-    if (open_files(m, dir, e)) goto fail;
+    return m;
+}
+
+int synth_model_load(synth_model **out, const char *dir, const char *backend, cd_err *e)
+{
+    *out = NULL;
+    char *cfg = xasprintf("%s/config.json", dir);
+    synth_model *m = model_new(NULL, 0, cfg, backend, e);
+    free(cfg);
+    if (!m) return -1;
+    return model_build(m, dir, out, e);
+}
+
+int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, int bf16,
+                       const char *backend, cd_err *e)
+{
+    *out = NULL;
+    synth_model *m = model_new(config_json, len, NULL, backend, e);
+    if (!m) return -1;
+    m->random = 1;
+    m->random_dtype = bf16 ? ST_BF16 : ST_F32;
+    m->seed = seed;
+    return model_build(m, NULL, out, e);
+}
+
+static int model_build(synth_model *m, const char *dir, synth_model **out, cd_err *e)
+{
+    if (!m->random && open_files(m, dir, e)) goto fail;
     const synth_config *c = &m->c;
     int64_t D = c->hidden;
     m->layers = xcalloc((size_t)c->n_layer, sizeof *m->layers);
     int64_t sh[3];
-    const char *emb_name = find_tensor(m, "backbone.embeddings.weight") || find_tensor(m, "model.embeddings.weight")
+    const char *emb_name = m->random ? "embeddings.weight" : find_tensor(m, "backbone.embeddings.weight") || find_tensor(m, "model.embeddings.weight")
                                ? "embeddings.weight"
                            : find_tensor(m, "backbone.embedding.weight") || find_tensor(m, "model.embedding.weight")
                                ? "embedding.weight"
@@ -317,7 +379,9 @@ void synth_model_free(synth_model *m)
 
 const synth_config *synth_model_config(const synth_model *m) { return &m->c; }
 const char *synth_model_backend(const synth_model *m) { return m->be->name; }
+const synth_backend *synth_model_backend_ops(const synth_model *m) { return m->be; }
 size_t synth_model_weight_bytes(const synth_model *m) { return m->weight_bytes; }
+int synth_model_weight_elem_bytes(const synth_model *m) { return (int)st_dtype_size(m->emb.dtype); }
 
 /* ---------------------------------------------------------------- sequences */
 

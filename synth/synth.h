@@ -61,11 +61,18 @@ typedef struct synth_seq synth_seq;
 
 /* Loads DIR on the best backend available ("cpu" or "cuda"; NULL = auto). */
 int synth_model_load(synth_model **out, const char *dir, const char *backend, cd_err *e);
+/* A model with random weights drawn directly on the backend from a config
+ * (JSON text), with no files: for benchmarks of full-size configurations.
+ * bf16 asks for bf16 weight storage (the CUDA backend always uses bf16). */
+int synth_model_random(synth_model **out, const char *config_json, size_t len, uint64_t seed, int bf16,
+                       const char *backend, cd_err *e);
 void synth_model_free(synth_model *m);
 const synth_config *synth_model_config(const synth_model *m);
 const char *synth_model_backend(const synth_model *m);
 /* Bytes of weights held by the backend (what one decode step reads). */
 size_t synth_model_weight_bytes(const synth_model *m);
+/* Bytes per element of the stored embedding table (2 for bf16, 4 for fp32). */
+int synth_model_weight_elem_bytes(const synth_model *m);
 /* CPU threads for the kernels and BLAS (0 = all cores). */
 void synth_set_threads(int n);
 
@@ -110,8 +117,10 @@ typedef struct synth_request {
 } synth_request;
 
 /* Generates for n requests with up to max_batch sequences in flight
- * (continuous batching: a finished sequence's slot takes the next request). */
-int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, cd_err *e);
+ * (continuous batching: a finished sequence's slot takes the next request).
+ * Prompts are fed at most prefill_chunk tokens per step (0 = whole), so a
+ * long prompt does not stall the decoding of the others. */
+int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk, cd_err *e);
 
 /* ------------------------------------------------------------------ planning */
 
@@ -124,8 +133,10 @@ typedef struct synth_plan {
     double total_bytes;
 } synth_plan;
 
+/* Bytes per element of weights, KV cache and SSM/conv state; act_rows is
+ * the number of token rows one step processes (batch, or the prefill chunk). */
 void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
-                        synth_plan *p);
+                        int act_rows, synth_plan *p);
 
 /* ---------------------------------------------------------------- model-init */
 

@@ -1,9 +1,12 @@
 /*
  * cpu_backend.c: the CPU implementation of the synth kernel table
- * (synth/backend.h). fp32 compute; weights are stored fp32 (bf16/fp16
- * checkpoints are widened once at load). GEMMs go through OpenBLAS when the
- * build has it (HAVE_OPENBLAS), else through a threaded C loop. The scan and
- * attention kernels split their work by head over core/pool.h threads.
+ * (synth/backend.h). fp32 compute. fp32 weights go to OpenBLAS (sgemv for
+ * one row, sgemm otherwise); bf16 weights stay bf16 in memory (half the
+ * bytes a decode step reads) and are widened on the fly: an AVX2/FMA dot
+ * kernel (chosen at run time, plain C otherwise) for decode-sized batches,
+ * 256-row fp32 tiles fed to sgemm for prefill. fp16 is widened to fp32 once
+ * at load. The scan and attention kernels split their work by head over
+ * core/pool.h threads.
  *
  * Invariants: kernels never allocate backend memory that outlives the call;
  * results do not depend on the thread count (each head is computed by one
@@ -42,7 +45,7 @@ int synth_cpu_threads(void)
 /* Runs fn over ntasks on the kernel threads when the work (flops) is worth a thread start. */
 static void cpu_parallel(size_t ntasks, pool_task_fn fn, void *arg, double work)
 {
-    int nt = work > 2e5 ? synth_cpu_threads() : 1;
+    int nt = work > 4e6 ? synth_cpu_threads() : 1;
     pool_run(nt, ntasks, fn, arg);
 }
 
@@ -64,6 +67,16 @@ static void cpu_sync(void) {}
 static int cpu_weight_upload(synth_wt *w, st_dtype dt, const void *src, int rows, int cols)
 {
     size_t n = (size_t)rows * cols;
+    if (dt == ST_BF16) {   /* kept as bf16: half the bytes per decode step, widened on the fly */
+        uint16_t *h = cpu_alloc(n * 2);
+        if (!h) return -1;
+        memcpy(h, src, n * 2);
+        w->dtype = ST_BF16;
+        w->rows = rows;
+        w->cols = cols;
+        w->data = h;
+        return 0;
+    }
     float *d = cpu_alloc(n * sizeof *d);
     if (!d) return -1;
     st_to_f32(dt, src, n, d);
@@ -79,10 +92,40 @@ static void cpu_weight_free(synth_wt *w)
     w->data = NULL;
 }
 
+static int cpu_weight_random(synth_wt *w, int rows, int cols, float scale, uint64_t seed, st_dtype want)
+{
+    size_t n = (size_t)rows * cols;
+    float *d = cpu_alloc(n * sizeof *d);
+    if (!d) return -1;
+    int bf = want == ST_BF16;
+    uint64_t z = seed;
+    float a = scale * 1.7320508f;
+    for (size_t i = 0; i < n; i++) {
+        z += 0x9e3779b97f4a7c15ull;
+        uint64_t x = z;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+        x ^= x >> 31;
+        d[i] = a * (float)((double)(x >> 11) / 4503599627370496.0 - 1.0);
+    }
+    if (bf) {   /* narrow in place: element i's two bytes land at or before float i */
+        uint16_t *h = (uint16_t *)d;
+        for (size_t i = 0; i < n; i++) h[i] = st_f32_to_bf16(d[i]);
+    }
+    w->dtype = bf ? ST_BF16 : ST_F32;
+    w->rows = rows;
+    w->cols = cols;
+    w->data = d;
+    return 0;
+}
+
 static void cpu_embed(const synth_wt *emb, const int32_t *ids, int n, float *out)
 {
-    const float *e = emb->data;
-    for (int i = 0; i < n; i++) memcpy(out + (size_t)i * emb->cols, e + (size_t)ids[i] * emb->cols, (size_t)emb->cols * 4);
+    size_t D = (size_t)emb->cols;
+    for (int i = 0; i < n; i++) {
+        if (emb->dtype == ST_BF16) st_to_f32(ST_BF16, (const uint16_t *)emb->data + (size_t)ids[i] * D, D, out + i * D);
+        else memcpy(out + i * D, (const float *)emb->data + (size_t)ids[i] * D, D * 4);
+    }
 }
 
 #ifndef HAVE_OPENBLAS
@@ -107,8 +150,156 @@ static void mm_task(void *arg, size_t task, int worker)
 }
 #endif
 
+/* ---- own GEMV for decode-sized batches (fp32 and bf16 weights); bf16 GEMM for prefill
+ *      (weights widened to fp32 tiles on the fly). */
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static float dot_bf16_avx2(const float *x, const uint16_t *w, int n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m256i u0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(w + k)));
+        __m256i u1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(w + k + 8)));
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_castsi256_ps(_mm256_slli_epi32(u0, 16)), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_castsi256_ps(_mm256_slli_epi32(u1, 16)), a1);
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(a0, a1));
+    float s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+    for (; k < n; k++) s += x[k] * st_bf16_to_f32(w[k]);
+    return s;
+}
+
+__attribute__((target("avx2,fma"))) static float dot_f32_avx2(const float *x, const float *w, int n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int k = 0;
+    for (; k + 16 <= n; k += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(w + k), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_loadu_ps(w + k + 8), a1);
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(a0, a1));
+    float s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+    for (; k < n; k++) s += x[k] * w[k];
+    return s;
+}
+#endif
+
+static float dot_f32_plain(const float *x, const float *w, int n)
+{
+    float s[8] = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int j = 0; j < 8; j++) s[j] += x[k + j] * w[k + j];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; k < n; k++) r += x[k] * w[k];
+    return r;
+}
+
+static float dot_bf16_plain(const float *x, const uint16_t *w, int n)
+{
+    float s[8] = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int j = 0; j < 8; j++) s[j] += x[k + j] * st_bf16_to_f32(w[k + j]);
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; k < n; k++) r += x[k] * st_bf16_to_f32(w[k]);
+    return r;
+}
+
+typedef struct mm_job2 {
+    const synth_wt *w;
+    const float *x;
+    int n;
+    float *y;
+    int block;
+} mm_job2;
+
+/* Decode-sized n: each task takes a block of weight rows and dots them with every x row. */
+static void gemv_task(void *arg, size_t task, int worker)
+{
+    mm_job2 *j = arg;
+    const uint16_t *W = j->w->data;
+    int r0 = (int)task * j->block, r1 = r0 + j->block < j->w->rows ? r0 + j->block : j->w->rows, K = j->w->cols;
+#if defined(__x86_64__)
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    int avx2 = 0;
+#endif
+    int f32 = j->w->dtype == ST_F32;
+    for (int r = r0; r < r1; r++)
+        for (int i = 0; i < j->n; i++) {
+            const float *xi = j->x + (size_t)i * K;
+            float v;
+            if (f32) {
+                const float *wr = (const float *)j->w->data + (size_t)r * K;
+#if defined(__x86_64__)
+                v = avx2 ? dot_f32_avx2(xi, wr, K) : dot_f32_plain(xi, wr, K);
+#else
+                v = dot_f32_plain(xi, wr, K);
+#endif
+            } else {
+                const uint16_t *wr = W + (size_t)r * K;
+#if defined(__x86_64__)
+                v = avx2 ? dot_bf16_avx2(xi, wr, K) : dot_bf16_plain(xi, wr, K);
+#else
+                v = dot_bf16_plain(xi, wr, K);
+#endif
+            }
+            j->y[(size_t)i * j->w->rows + r] = v;
+        }
+}
+
+/* Prefill-sized n: widen a block of weight rows to fp32 and hand it to sgemm. */
+static void bf16_gemm_task(void *arg, size_t task, int worker)
+{
+    mm_job2 *j = arg;
+    const uint16_t *W = j->w->data;
+    int K = j->w->cols, r0 = (int)task * j->block, nr = r0 + j->block < j->w->rows ? j->block : j->w->rows - r0;
+    float *tile = xmalloc((size_t)nr * K * sizeof *tile);
+    st_to_f32(ST_BF16, W + (size_t)r0 * K, (size_t)nr * K, tile);
+#ifdef HAVE_OPENBLAS
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, nr, K, 1.0f, j->x, K, tile, K, 0.0f, j->y + r0,
+                j->w->rows);
+#else
+    for (int i = 0; i < j->n; i++)
+        for (int r = 0; r < nr; r++) {
+            float s = 0;
+            for (int k = 0; k < K; k++) s += j->x[(size_t)i * K + k] * tile[(size_t)r * K + k];
+            j->y[(size_t)i * j->w->rows + r0 + r] = s;
+        }
+#endif
+    free(tile);
+}
+
+static void cpu_matmul_bf16(const synth_wt *w, const float *x, int n, float *y)
+{
+    double work = (double)n * w->rows * w->cols;
+    if (n <= 16) {
+        mm_job2 j = {w, x, n, y, 64};
+        cpu_parallel((size_t)(w->rows + 63) / 64, gemv_task, &j, work > 1e6 ? 1e9 : 0);
+    } else {
+        /* One sgemm per block of 256 weight rows, run in order (sgemm is threaded itself). */
+        mm_job2 j = {w, x, n, y, 256};
+        for (int t = 0; t * 256 < w->rows; t++) bf16_gemm_task(&j, (size_t)t, 0);
+    }
+}
+
 static void cpu_matmul(const synth_wt *w, const float *x, int n, float *y)
 {
+    if (w->dtype == ST_BF16) {
+        cpu_matmul_bf16(w, x, n, y);
+        return;
+    }
+    if (n <= 16) {
+        /* Decode: our blocked dot kernel measured faster than OpenBLAS sgemv here (bench/synth). */
+        mm_job2 j = {w, x, n, y, 64};
+        cpu_parallel((size_t)(w->rows + 63) / 64, gemv_task, &j, (double)n * w->rows * w->cols > 1e6 ? 1e9 : 0);
+        return;
+    }
 #ifdef HAVE_OPENBLAS
     if (n == 1)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, w->rows, w->cols, 1.0f, w->data, w->cols, x, 1, 0.0f, y, 1);
@@ -350,6 +541,8 @@ const synth_backend synth_cpu_backend = {
     .memzero = cpu_memzero,
     .weight_upload = cpu_weight_upload,
     .weight_free = cpu_weight_free,
+    .weight_random = cpu_weight_random,
+    .copy_bandwidth = NULL,
     .sync = cpu_sync,
     .embed = cpu_embed,
     .matmul = cpu_matmul,

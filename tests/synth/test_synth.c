@@ -104,9 +104,9 @@ static void ids_random(int32_t *ids, int n, int vocab)
     for (int i = 0; i < n; i++) ids[i] = (int32_t)(urand() * vocab);
 }
 
-TEST(synth_prefill_equals_decode)
+static void prefill_equals_decode(int bf16)
 {
-    const char *dir = make_model("m", NULL, NULL, 0, 3);
+    const char *dir = make_model(bf16 ? "mb" : "m", NULL, NULL, bf16, 3);
     if (!dir) return;
     synth_model *m;
     cd_err e;
@@ -147,6 +147,9 @@ TEST(synth_prefill_equals_decode)
     free(all); free(step); free(part);
     synth_model_free(m);
 }
+
+TEST(synth_prefill_equals_decode) { prefill_equals_decode(0); }
+TEST(synth_prefill_equals_decode_bf16) { prefill_equals_decode(1); }
 
 TEST(synth_matches_fp64_reference)
 {
@@ -248,8 +251,8 @@ TEST(synth_batched_equals_alone)
         rq[i].out = outb[i];
         al[i].out = outa[i];
     }
-    CHECK(synth_generate(m, rq, NR, 3, &e) == 0);
-    for (int i = 0; i < NR; i++) CHECK(synth_generate(m, &al[i], 1, 1, &e) == 0);
+    CHECK(synth_generate(m, rq, NR, 3, 4, &e) == 0);
+    for (int i = 0; i < NR; i++) CHECK(synth_generate(m, &al[i], 1, 1, 0, &e) == 0);
     for (int i = 0; i < NR; i++) {
         CHECK_INT_EQ(rq[i].n_out, rq[i].max_new);
         CHECK_MEM_EQ(outb[i], rq[i].n_out * 4, outa[i], al[i].n_out * 4);
@@ -510,7 +513,7 @@ TEST(synth_config_9b_and_plan)
     int64_t p = synth_config_params(&c);
     CHECK_MSG(p > 8.5e9 && p < 9.3e9, "9B params %lld", (long long)p);
     synth_plan pl;
-    synth_plan_compute(&c, 1, 131072, 2, 2, 4, &pl);
+    synth_plan_compute(&c, 1, 131072, 2, 2, 4, 1, &pl);
     /* 4 attention layers x 2 x 128k x 8 x 128 x 2 bytes = 2 GiB of KV */
     CHECK(fabs(pl.kv_bytes_per_seq - 2147483648.0) < 1);
     CHECK(pl.total_bytes < 22.0 * (1u << 30));

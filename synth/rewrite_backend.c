@@ -329,7 +329,7 @@ static int embedded_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e)
         sr[i].out = xmalloc((size_t)(reqs[i].max_tokens > 0 ? reqs[i].max_tokens : 1) * sizeof(int32_t));
     }
     double t0 = cd_now();
-    if (!rc) rc = synth_generate(b->m, sr, n, b->batch, e);
+    if (!rc) rc = synth_generate(b->m, sr, n, b->batch, 256, e);
     double wall = cd_now() - t0;
     for (int i = 0; i < n; i++) {
         if (!rc) {

@@ -1058,6 +1058,13 @@ static void print_stats(const char *name, const stage_stats *s)
 int pipeline_run_files(const pipeline_stage *defs, size_t n, char **inputs, size_t ninputs, const char *format,
                        const char *out_path, const char *rejects_path, uint64_t seed, cd_err *e)
 {
+    return pipeline_run_files_state(defs, n, inputs, ninputs, format, out_path, rejects_path, seed, NULL, e);
+}
+
+int pipeline_run_files_state(const pipeline_stage *defs, size_t n, char **inputs, size_t ninputs, const char *format,
+                             const char *out_path, const char *rejects_path, uint64_t seed, const char *state_dir,
+                             cd_err *e)
+{
     file_sink sink;
     memset(&sink, 0, sizeof sink);
     int rc = 0;
@@ -1074,7 +1081,12 @@ int pipeline_run_files(const pipeline_stage *defs, size_t n, char **inputs, size
             return -1;
         }
     }
-    stage_ctx ctx = {seed, NULL, NULL, NULL, NULL, 1};
+    if (state_dir && cd_mkdirs(state_dir, e)) {
+        if (sink.out) io_writer_abort(sink.out);
+        if (sink.rej) io_writer_abort(sink.rej);
+        return -1;
+    }
+    stage_ctx ctx = {seed, NULL, NULL, state_dir, NULL, 1};
     chain *c = chain_open(defs, n, &ctx, e);
     if (!c) {
         rc = -1;

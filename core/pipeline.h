@@ -128,6 +128,10 @@ void pipeline_stage_free(pipeline_stage *s);
 int pipeline_run_files(const pipeline_stage *defs, size_t n, char **inputs, size_t ninputs,
                        const char *format, const char *out_path, const char *rejects_path,
                        uint64_t seed, cd_err *e);
+/* The same with a state directory, for stages that checkpoint (synth). */
+int pipeline_run_files_state(const pipeline_stage *defs, size_t n, char **inputs, size_t ninputs,
+                             const char *format, const char *out_path, const char *rejects_path,
+                             uint64_t seed, const char *state_dir, cd_err *e);
 
 /* A stable short name for an input path: basename without known suffixes. */
 char *pipeline_input_stem(const char *path);

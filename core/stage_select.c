@@ -18,6 +18,7 @@
  * data is per instance.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include "core/select.h"
 #include "core/stage.h"
 
 #include <math.h>
@@ -459,10 +460,6 @@ static const param_spec SELECT_PARAMS[] = {
     {"reason", PARAM_STRING, "select", "drop reason recorded for dropped documents"},
     {0},
 };
-
-int select_compile(const char *src, void **out, cd_err *e);
-int select_match(const void *compiled, const doc *d);
-void select_free(void *compiled);
 
 int select_compile(const char *src, void **out, cd_err *e)
 {

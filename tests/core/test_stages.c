@@ -5,9 +5,7 @@
 #include "core/stage.h"
 #include "tests/test.h"
 
-int select_compile(const char *src, void **out, cd_err *e);
-int select_match(const void *compiled, const doc *d);
-void select_free(void *compiled);
+#include "core/select.h"
 
 static doc *mkdoc(const char *json)
 {

@@ -112,6 +112,12 @@ static int is_stop(const synth_request *r, const synth_config *c, int32_t t)
 
 int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk, cd_err *e)
 {
+    return synth_generate_ex(m, reqs, n, max_batch, prefill_chunk, NULL, e);
+}
+
+int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk,
+                      synth_gen_stats *stats, cd_err *e)
+{
     const synth_config *c = synth_model_config(m);
     if (max_batch < 1) max_batch = 1;
     int ctx = 1;
@@ -177,6 +183,17 @@ int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, in
             ntok[ns] = k;
             seqs[ns] = sl[i].seq;
             who[ns++] = i;
+        }
+        if (stats) {
+            /* Occupancy: sequences in this step against the batch's slots;
+             * "warm" steps are those with requests still waiting. */
+            stats->steps++;
+            stats->busy += ns;
+            if (next < n) {
+                stats->warm_steps++;
+                stats->warm_busy += ns;
+            }
+            stats->max_batch = max_batch;
         }
         if (synth_forward(m, seqs, ns, toks, ntok, 0, logits, e)) {
             rc = -1;

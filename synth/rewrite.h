@@ -129,8 +129,11 @@ rw_backend *rw_backend_embedded(const char *model_dir, int batch, cd_err *e);
 int rw_backend_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e);
 const char *rw_backend_model_id(const rw_backend *b);
 const char *rw_backend_weights_hash(const rw_backend *b);
-/* Mean share of the batch slots in use while generating, in [0, 1]. */
+/* Mean share of the batch slots in use while requests were waiting (the
+ * queue warm), in [0, 1]; _all counts every step, the tail included. For an
+ * endpoint: requests in flight over the concurrency, over time. */
 double rw_backend_occupancy(const rw_backend *b);
+double rw_backend_occupancy_all(const rw_backend *b);
 void rw_backend_free(rw_backend *b);
 
 #endif

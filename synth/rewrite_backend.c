@@ -28,7 +28,8 @@ struct rw_backend {
     int embedded;
     char model_id[256];
     char weights_hash[17];
-    double occupancy_sum, occupancy_n;
+    double occupancy_sum, occupancy_n;   /* warm steps: busy slots, slots */
+    double all_busy, all_slots;          /* every step */
     /* endpoint */
     char *url, *model, *auth;
     int concurrency, retries;
@@ -42,6 +43,7 @@ struct rw_backend {
 const char *rw_backend_model_id(const rw_backend *b) { return b->model_id; }
 const char *rw_backend_weights_hash(const rw_backend *b) { return b->weights_hash; }
 double rw_backend_occupancy(const rw_backend *b) { return b->occupancy_n > 0 ? b->occupancy_sum / b->occupancy_n : 0; }
+double rw_backend_occupancy_all(const rw_backend *b) { return b->all_slots > 0 ? b->all_busy / b->all_slots : 0; }
 
 /* -------------------------------------------------------------- endpoint */
 
@@ -232,8 +234,10 @@ static int endpoint_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e)
     }
     double wall = cd_now() - t0;
     if (wall > 0) {
-        b->occupancy_sum += busy / (wall * b->concurrency) * wall;
-        b->occupancy_n += wall;
+        b->occupancy_sum += busy;
+        b->occupancy_n += wall * b->concurrency;
+        b->all_busy += busy;
+        b->all_slots += wall * b->concurrency;
     }
     free(ts);
     free(queue);
@@ -328,9 +332,8 @@ static int embedded_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e)
         sr[i].max_new = reqs[i].max_tokens;
         sr[i].out = xmalloc((size_t)(reqs[i].max_tokens > 0 ? reqs[i].max_tokens : 1) * sizeof(int32_t));
     }
-    double t0 = cd_now();
-    if (!rc) rc = synth_generate(b->m, sr, n, b->batch, 256, e);
-    double wall = cd_now() - t0;
+    synth_gen_stats gs = {0};
+    if (!rc) rc = synth_generate_ex(b->m, sr, n, b->batch, 256, &gs, e);
     for (int i = 0; i < n; i++) {
         if (!rc) {
             sbuf_reset(&text);
@@ -342,24 +345,13 @@ static int embedded_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e)
         free(sr[i].out);
         bpe_ids_free(&prompts[i]);
     }
-    /* Occupancy: the engine keeps min(batch, pending) sequences in flight;
-     * with n requests and a full queue, the share is n / (ceil(n/batch)*batch)
-     * only at the tail. Count the generated tokens against the slots. */
-    if (!rc && n) {
-        double tokens = 0, maxlen = 0;
-        for (int i = 0; i < n; i++) {
-            tokens += sr[i].n_out + sr[i].prompt_len;
-        }
-        for (int i = 0; i < n; i++)
-            if (sr[i].n_out + sr[i].prompt_len > maxlen) maxlen = sr[i].n_out + sr[i].prompt_len;
-        int waves = (n + b->batch - 1) / b->batch;
-        double slots = (double)(n < b->batch ? n : b->batch) * maxlen * waves;
-        (void)wall;
-        if (slots > 0) {
-            b->occupancy_sum += tokens / slots * tokens;
-            b->occupancy_n += tokens;
-        }
-    }
+    /* Occupancy measured by the engine's scheduler over the steps where
+     * requests were waiting (the queue was warm); the tail of the last group,
+     * when nothing is left to start, is counted in the overall figure only. */
+    b->occupancy_sum += (double)gs.warm_busy;
+    b->occupancy_n += (double)gs.warm_steps * (gs.max_batch ? gs.max_batch : 1);
+    b->all_busy += (double)gs.busy;
+    b->all_slots += (double)gs.steps * (gs.max_batch ? gs.max_batch : 1);
     sbuf_free(&text);
     bpe_ctx_free(ctx);
     free(sr);

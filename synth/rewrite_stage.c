@@ -130,7 +130,8 @@ static void synth_fini(void *p)
 {
     synth_shared *s = p;
     if (!s) return;
-    log_info("synth: mean batch occupancy %.1f%% (%s)", 100 * rw_backend_occupancy(s->backend),
+    log_info("synth: mean batch occupancy %.1f%% while the queue was warm, %.1f%% overall (%s)",
+             100 * rw_backend_occupancy(s->backend), 100 * rw_backend_occupancy_all(s->backend),
              rw_backend_model_id(s->backend));
     rw_task_free(&s->task);
     bpe_free(s->tok);

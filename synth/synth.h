@@ -122,6 +122,16 @@ typedef struct synth_request {
  * long prompt does not stall the decoding of the others. */
 int synth_generate(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk, cd_err *e);
 
+/* Scheduler statistics, accumulated over calls: forward steps, sequences
+ * stepped (busy), and the same over "warm" steps, when requests were still
+ * waiting for a slot. Occupancy = busy / (steps * max_batch). */
+typedef struct synth_gen_stats {
+    uint64_t steps, busy, warm_steps, warm_busy;
+    int max_batch;
+} synth_gen_stats;
+int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch, int prefill_chunk,
+                      synth_gen_stats *stats, cd_err *e);
+
 /* ------------------------------------------------------------------ planning */
 
 typedef struct synth_plan {

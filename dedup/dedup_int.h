@@ -61,4 +61,9 @@ int dd_out_write(dd_out *o, const void *p, size_t n, cd_err *e);
 int dd_out_close(dd_out *o, char checksum[17], cd_err *e);
 void dd_out_abort(dd_out *o);
 
+/* Runs one permutation kernel ("scalar", "avx2", "avx512") directly, for
+ * tests; -1 when this CPU lacks it. nperm must be a multiple of 8. */
+int dd_fold_kernel(const char *kernel, const uint64_t *a, const uint64_t *b, size_t nperm, const uint64_t *h,
+                   size_t nh, uint64_t *sig);
+
 #endif

@@ -61,7 +61,7 @@ extsort *xs_new(const char *tmpdir, size_t rec_size, size_t mem_budget, xs_cmp c
     extsort *x = xcalloc(1, sizeof *x);
     x->tmpdir = xstrdup(tmpdir);
     x->rec_size = rec_size;
-    x->budget = mem_budget < (16u << 20) ? (16u << 20) : mem_budget;
+    x->budget = mem_budget < (1u << 20) ? (1u << 20) : mem_budget;
     x->cmp = cmp;
     return x;
 }
@@ -111,6 +111,8 @@ static FILE *tmp_file(const char *dir, cd_err *e)
     return f;
 }
 
+static int reduce_runs(extsort *x, cd_err *e);
+
 static int spill(extsort *x, cd_err *e)
 {
     if (!x->nptrs) return 0;
@@ -143,6 +145,8 @@ static int spill(extsort *x, cd_err *e)
     x->runs[x->nruns++] = f;
     free_blocks(x);
     x->spilled = 1;
+    /* Bound the open run files: fold the oldest into one now and then. */
+    if (x->nruns >= 2 * XS_FANIN) return reduce_runs(x, e);
     return 0;
 }
 
@@ -151,8 +155,9 @@ int xs_add(extsort *x, const void *rec, size_t len, cd_err *e)
     size_t need = x->rec_size ? x->rec_size : 4 + len;
     if (!x->rec_size && len > XS_MAX_REC) return cd_fail(e, CD_EINTERNAL, "sort record of %zu bytes", len);
     if (x->used + need + 16 > x->budget && spill(x, e)) return -1;
-    if (!x->blocks || x->blocks->used + need > BLOCK_BYTES - sizeof(block)) {
-        size_t sz = need + sizeof(block) > BLOCK_BYTES ? need + sizeof(block) : BLOCK_BYTES;
+    size_t bsize = x->budget / 8 < BLOCK_BYTES ? x->budget / 8 : BLOCK_BYTES;
+    if (!x->blocks || x->blocks->used + need > bsize - sizeof(block)) {
+        size_t sz = need + sizeof(block) > bsize ? need + sizeof(block) : bsize;
         block *b = xmalloc(sz);
         b->next = x->blocks;
         b->used = 0;

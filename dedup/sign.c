@@ -18,6 +18,7 @@
  * the same function bit for bit; the test suite checks that.
  */
 #include "dedup/dedup.h"
+#include "dedup/dedup_int.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -271,6 +272,18 @@ static void choose_fold(void)
     if (has512) g_fold = fold_avx512, g_fold_name = "avx512";
     else if (has2) g_fold = fold_avx2, g_fold_name = "avx2";
     else g_fold = fold_scalar, g_fold_name = "scalar";
+}
+
+int dd_fold_kernel(const char *kernel, const uint64_t *a, const uint64_t *b, size_t nperm, const uint64_t *h,
+                   size_t nh, uint64_t *sig)
+{
+    __builtin_cpu_init();
+    if (!strcmp(kernel, "scalar")) fold_scalar(a, b, nperm, h, nh, sig);
+    else if (!strcmp(kernel, "avx2") && __builtin_cpu_supports("avx2")) fold_avx2(a, b, nperm, h, nh, sig);
+    else if (!strcmp(kernel, "avx512") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+        fold_avx512(a, b, nperm, h, nh, sig);
+    else return -1;
+    return 0;
 }
 
 const char *dedup_simd_name(void)

@@ -153,3 +153,93 @@ static int cmd_dedup(int argc, char **argv)
     return dedup_command_main(argc, argv, NULL);
 }
 CORPUSD_COMMAND("dedup", "global exact and MinHash-LSH near-duplicate removal (incremental index, MPI)", cmd_dedup)
+
+/* `corpusd dedup-bench FILE... --config F [--docs N]`: signing throughput of
+ * one thread (normalize + shingle + MinHash + band hashes + exact hash, the
+ * per-document work of phase 1), over documents held in memory so that
+ * reading and JSON parsing are not measured. For bench/dedup/run.sh. */
+#include "core/doc.h"
+#include "core/io.h"
+
+#include <time.h>
+
+static int cmd_dedup_bench(int argc, char **argv)
+{
+    static const char *const known[] = {"config", "docs", "repeat", NULL};
+    cli_args a;
+    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
+    if (a.help || !a.npos || !cli_get(&a, "config") || cli_check(&a, "dedup-bench", known)) {
+        printf("usage: corpusd dedup-bench FILE.jsonl... --config F [--docs N] [--repeat R]\n");
+        int h = a.help;
+        cli_free(&a);
+        return h ? EXIT_OK : EXIT_USAGE;
+    }
+    cd_err e;
+    dedup_params p;
+    if (dedup_params_load(cli_get(&a, "config"), &p, &e)) {
+        fprintf(stderr, "corpusd dedup-bench: %s\n", e.msg);
+        cli_free(&a);
+        return EXIT_USAGE;
+    }
+    size_t maxdocs = cli_get(&a, "docs") ? (size_t)atoll(cli_get(&a, "docs")) : 100000;
+    int repeat = cli_get(&a, "repeat") ? atoi(cli_get(&a, "repeat")) : 1;
+    char **texts = NULL;
+    size_t *lens = NULL, n = 0;
+    uint64_t bytes = 0;
+    for (size_t f = 0; f < a.npos && n < maxdocs; f++) {
+        io_reader *r = io_open(a.pos[f], &e);
+        if (!r) continue;
+        const char *line;
+        size_t len;
+        while (n < maxdocs && io_getline(r, &line, &len, &e) == 1) {
+            doc *d = doc_from_json(line, len, &e);
+            if (!d) continue;
+            texts = xrealloc(texts, (n + 1) * sizeof *texts);
+            lens = xrealloc(lens, (n + 1) * sizeof *lens);
+            texts[n] = xstrndup(d->text, d->text_len);
+            lens[n] = d->text_len;
+            bytes += d->text_len;
+            n++;
+            doc_free(d);
+        }
+        io_close(r);
+    }
+    dedup_signer *s = dedup_signer_new(&p);
+    uint64_t *sig = xcalloc((size_t)(p.bands * p.rows) + 8, 8);
+    dedup_hash128 *bh = xcalloc((size_t)p.bands, sizeof *bh);
+    sbuf norm = SBUF_INIT;
+    uint64_t sink = 0;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    double t0 = cd_now();
+    for (int rep = 0; rep < repeat; rep++)
+        for (size_t i = 0; i < n; i++) {
+            sbuf_reset(&norm);
+            dedup_normalize(&p.norm, texts[i], lens[i], &norm);
+            dedup_hash128 h = dedup_exact_hash(norm.data, norm.len);
+            sink ^= h.lo;
+            if (p.minhash && dedup_signer_sign(s, norm.data, norm.len, sig)) {
+                dedup_band_hashes(&p, sig, bh);
+                sink ^= bh[0].lo;
+            }
+        }
+    double dt = cd_now() - t0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    /* Per core = per CPU-second of this thread: on a shared machine wall
+     * time also counts the time other processes held the core. */
+    printf("preset=%s kernel=%s docs=%zu MB=%.1f cpu_s=%.3f wall_s=%.3f MB/s/core=%.1f docs/s/core=%.0f [%llx]\n",
+           p.preset, dedup_simd_name(), n * (size_t)repeat, (double)bytes * repeat / 1e6, cpu, dt,
+           (double)bytes * repeat / 1e6 / cpu, (double)n * repeat / cpu, (unsigned long long)(sink & 0xf));
+    for (size_t i = 0; i < n; i++) free(texts[i]);
+    free(texts);
+    free(lens);
+    free(sig);
+    free(bh);
+    sbuf_free(&norm);
+    dedup_signer_free(s);
+    cli_free(&a);
+    return EXIT_OK;
+}
+CORPUSD_COMMAND("dedup-bench", "signing throughput of the dedup presets on one thread (benchmark helper)",
+                cmd_dedup_bench)

@@ -114,37 +114,53 @@ static void emit_cp(nstate *s, int32_t cp, const char *raw, size_t rawn)
 }
 #endif
 
+/* Byte classes, filled once (constructor) from ascii_class. */
+static unsigned char g_class[128];
+__attribute__((constructor)) static void init_classes(void)
+{
+    for (int c = 0; c < 128; c++) g_class[c] = ascii_class((unsigned char)c);
+}
+
 void dedup_normalize(const dedup_norm *n, const char *text, size_t len, sbuf *out)
 {
     nstate s = {out, n, 0, 0, out->len};
-    sbuf_reserve(out, len + 1);
+    /* ASCII output never exceeds the input consumed (a pending space stands
+     * for a consumed separator), so the fast path writes without checks;
+     * other code points go through emit(), which grows the buffer. */
+    sbuf_reserve(out, len + 16);
     const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    const int lower = n->lowercase, punct = n->punctuation, digits = n->digits, ws = n->whitespace;
     while (p < end) {
         unsigned char c = *p;
         if (c < 0x80) {
-            /* Run of plain lowercase letters/others: copy in bulk. */
-            const unsigned char *q = p;
-            while (q < end && *q < 0x80 && ascii_class(*q) == C_OTHER) q++;
-            if (q > p) {
-                emit(&s, (const char *)p, (size_t)(q - p));
-                p = q;
-                continue;
+            char *o = out->data + out->len;
+            while (p < end && *p < 0x80) {
+                c = *p++;
+                unsigned char k = g_class[c];
+                if (k == C_OTHER || (k == C_UPPER) || (k == C_PUNCT && !punct) || (k == C_DIGIT && !digits)) {
+                    if (s.pending_space) {
+                        if ((size_t)(o - out->data) > s.start) *o++ = ' ';
+                        s.pending_space = 0;
+                    }
+                    *o++ = (char)(k == C_UPPER && lower ? c + 32 : c);
+                    s.in_digits = 0;
+                } else if (k == C_DIGIT) {
+                    if (!s.in_digits || s.pending_space) {
+                        if (s.pending_space) {
+                            if ((size_t)(o - out->data) > s.start) *o++ = ' ';
+                            s.pending_space = 0;
+                        }
+                        *o++ = '0';
+                        s.in_digits = 1;
+                    }
+                } else {   /* space, or punctuation when it separates */
+                    s.in_digits = 0;
+                    if (ws) s.pending_space = 1;
+                    else *o++ = (char)(k == C_PUNCT ? ' ' : c);
+                }
             }
-            switch (ascii_class(c)) {
-            case C_SPACE: emit_sep(&s, (const char *)p, 1); break;
-            case C_PUNCT:
-                if (n->punctuation) emit_sep(&s, " ", 1);
-                else emit(&s, (const char *)p, 1);
-                break;
-            case C_DIGIT: emit_digit(&s, (const char *)p, 1); break;
-            case C_UPPER: {
-                char l = n->lowercase ? (char)(c + 32) : (char)c;
-                emit(&s, &l, 1);
-                break;
-            }
-            default: emit(&s, (const char *)p, 1);
-            }
-            p++;
+            out->len = (size_t)(o - out->data);
+            out->data[out->len] = 0;
             continue;
         }
         size_t k = utf8_valid_len(p, (size_t)(end - p));
@@ -161,6 +177,8 @@ void dedup_normalize(const dedup_norm *n, const char *text, size_t len, sbuf *ou
         emit(&s, (const char *)p, k);
 #endif
         p += k;
+        /* emit() may have grown the buffer; keep the ASCII path's bound. */
+        sbuf_reserve(out, (size_t)(end - p) + 16);
     }
 }
 

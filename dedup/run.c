@@ -626,7 +626,7 @@ static int phase_rank(run_ctx *r, cd_err *e)
     uint64_t pos = 0, rank = 0;
     const void *rec;
     size_t len;
-    int got;
+    int got = 0;
     while (rc == 0 && (got = xs_next(keys, &rec, &len, e)) == 1) {
         uint32_t kl;
         memcpy(&kl, rec, 4);
@@ -721,7 +721,7 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
     rc = dd_out_write(&out, DD_RUN_MAGIC, DD_RUN_HEADER, e);
     const void *rec;
     size_t len;
-    int got;
+    int got = 0;
     uint64_t nrec = 0;
     while (!rc && (got = xs_next(xs, &rec, &len, e)) == 1) {
         rc = dd_out_write(&out, rec, len, e);

@@ -350,6 +350,8 @@ static inline void add_shingle(dedup_signer *s, const char *p, size_t n)
     if (s->nblock == SHINGLE_BLOCK) flush_block(s);
 }
 
+#define IS_SPACE(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
 size_t dedup_signer_sign(dedup_signer *s, const char *text, size_t len, uint64_t *sig)
 {
     for (size_t j = 0; j < s->npad; j++) s->sig[j] = UINT64_MAX;
@@ -370,10 +372,14 @@ size_t dedup_signer_sign(dedup_signer *s, const char *text, size_t len, uint64_t
         size_t *starts = xmalloc(n * sizeof *starts);
         size_t ntok = 0, i = 0, last_end = 0;
         while (i < len) {
-            while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
+            while (i < len && IS_SPACE(text[i])) i++;
             if (i >= len) break;
             size_t st = i;
-            while (i < len && !(text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
+            const char *sp = memchr(text + i, ' ', len - i);
+            size_t stop = sp ? (size_t)(sp - text) : len;
+            if (s->p.norm.whitespace) i = stop;   /* normalized: single spaces only */
+            else
+                while (i < stop && !IS_SPACE(text[i])) i++;
             starts[ntok % n] = st;
             ntok++;
             last_end = i;

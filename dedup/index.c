@@ -45,7 +45,8 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS dedup_files(path TEXT PRIMARY KEY, kind TEXT, snap INTEGER, bytes INTEGER,"
     " checksum TEXT, live INTEGER);"
     "CREATE TABLE IF NOT EXISTS dedup_removed(snap INTEGER, id TEXT, duplicate_of TEXT, cluster TEXT,"
-    " method TEXT);";
+    " method TEXT);"
+    "CREATE INDEX IF NOT EXISTS dedup_removed_id ON dedup_removed(id);";
 
 static int exec(sqlite3 *db, const char *sql, cd_err *e)
 {

@@ -16,16 +16,19 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 CFG="$ROOT/configs/dedup-fineweb.yaml"
-"$PYTHON" "$ROOT/tests/dedup/gen_neardup.py" "$T/a" --pairs-per-bucket 100 --exact 100 --files 5 --seed 1
-"$PYTHON" "$ROOT/tests/dedup/gen_neardup.py" "$T/b" --pairs-per-bucket 100 --exact 100 --files 4 --seed 1
+"$PYTHON" "$ROOT/tests/dedup/gen_neardup.py" "$T/a" --pairs-per-bucket 60 --exact 100 --files 5 --seed 1
+# Snapshot b: the same texts under other ids, in 4 files, plus a few new ones.
+mkdir -p "$T/b"
+cat "$T"/a/in-*.jsonl | sed 's/"id": "/"id": "B/' | split -n r/4 - "$T/b/in-"
+for f in "$T"/b/in-*; do mv "$f" "$f.jsonl"; done
 MPI="mpirun --allow-run-as-root --oversubscribe -np 3"
 "$CORPUSD" dedup "$T"/a/in-*.jsonl -o "$T/one" --config "$CFG" --rejects "$T/one/rej.jsonl" --threads 1
 $MPI "$CORPUSD" dedup "$T"/a/in-*.jsonl -o "$T/three" --config "$CFG" --rejects "$T/three/rej.jsonl" --threads 1
 for f in "$T"/one/*.jsonl.zst "$T/one/rej.jsonl"; do
   cmp "$f" "$T/three/$(basename "$f")" || { echo "MPI output differs: $(basename "$f")"; exit 1; }
 done
-# Incremental: snapshot a by one process, snapshot b (the same seed, so full
-# of duplicates of a) by one process or by three ranks.
+# Incremental: snapshot a by one process, snapshot b (the texts of a again)
+# by one process or by three ranks.
 for how in one three; do
   "$CORPUSD" dedup "$T"/a/in-*.jsonl -o "$T/i$how-a" --config "$CFG" --index "$T/idx-$how" --snapshot A
 done

@@ -111,10 +111,21 @@ def main():
             A = fresh(L)
             sa = shingles(A, a.char)
             target = rng.uniform(blo, bhi)
-            # Binary search of the prefix length: the similarity grows with k.
             tail = fresh(L)
-            lo_k, hi_k = 1, L - 1
             best = None
+            lo_k, hi_k = 1, L - 1
+            if not a.char:
+                # Distinct word 5-grams: sharing c = k-4 of m = L-4 each gives
+                # J = c / (2m - c); start there and check the exact value.
+                m = L - 4
+                k = int(round(2 * m * target / (1 + target))) + 4
+                if 5 <= k < L:
+                    B = A[:k] + tail[k:]
+                    s = jaccard(sa, shingles(B, a.char))
+                    best = (B, s)
+                    if blo <= s < bhi:
+                        lo_k = hi_k + 1   # done: skip the search
+            # Otherwise binary search of the prefix length (J grows with k).
             while lo_k <= hi_k:
                 k = (lo_k + hi_k) // 2
                 B = A[:k] + tail[k:]

@@ -981,6 +981,7 @@ static void rewrite_task(void *arg, size_t task, int worker)
     io_writer *out = NULL, *rej = NULL;
     int rc = 0, opened = 0, gfd = -1;
     sbuf line = SBUF_INIT, tmp = SBUF_INIT;
+    uint64_t *gbuf = xmalloc(8192 * sizeof *gbuf), gfirst = 0, gcount = 0;
     char *op = out_path_for(r, i);
     out = io_writer_create(op, IO_ZSTD, &e);
     free(op);
@@ -1028,7 +1029,13 @@ static void rewrite_task(void *arg, size_t task, int worker)
             break;
         }
         uint64_t gid, dupof, root;
-        rc = dd_pread(gfd, &gid, 8, (r->offsets[i] + seq) * 8, "gid map", &e);
+        if (seq >= gfirst + gcount) {   /* the gid map is read sequentially, in chunks */
+            gfirst = seq;
+            gcount = r->info[i].docs - seq < 8192 ? r->info[i].docs - seq : 8192;
+            rc = dd_pread(gfd, gbuf, gcount * 8, (r->offsets[i] + seq) * 8, "gid map", &e);
+            if (rc) break;
+        }
+        gid = gbuf[seq - gfirst];
         if (!rc) rc = dd_pread(r->snap->fd_dupof, &dupof, 8, (gid - r->base) * 8, "dupof", &e);
         if (!rc && dupof != DD_NONE) {
             rc = dd_pread(r->snap->fd_roots, &root, 8, (gid - r->base) * 8, "roots", &e);
@@ -1063,6 +1070,7 @@ done:
     }
     sbuf_free(&line);
     sbuf_free(&tmp);
+    free(gbuf);
     if (rc) task_fail(r, &e);
 }
 

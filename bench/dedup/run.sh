@@ -7,6 +7,7 @@
 #  2. End-to-end `corpusd dedup` time and peak RSS (/usr/bin/time -v) on
 #     DOCS synthetic documents with --memory MEM, and on BIG_DOCS to show that
 #     memory stays flat as the input grows.
+#  3. Accuracy per similarity bucket for both presets (ACCURACY=0 skips).
 # Parameters (environment): DOCS=1000000 BIG_DOCS=4000000 (0 = skip) MEM=1G
 # THREADS=2 WORK=/tmp/corpusd-bench-dedup
 set -eu
@@ -37,6 +38,21 @@ if "$PYTHON" -c "import xxhash, numpy" 2>/dev/null; then
   "$PYTHON" bench/dedup/datatrove_sign.py "$WORK/prose/in-00.jsonl" 2000 | sed "s/^/  /"
 else
   echo "  peer skipped: python3-xxhash not installed (apt-get install python3-xxhash)"
+fi
+
+if [ "${ACCURACY:-1}" = 1 ]; then
+  echo "== accuracy: detection per similarity bucket vs 1-(1-s^r)^b (1000 planted pairs per bucket)"
+  [ -f "$WORK/accw/truth.jsonl" ] || "$PYTHON" tests/dedup/gen_neardup.py "$WORK/accw" --pairs-per-bucket 1000 --files 2
+  [ -f "$WORK/accc/truth.jsonl" ] || "$PYTHON" tests/dedup/gen_neardup.py "$WORK/accc" --pairs-per-bucket 1000 --files 2 --char 24
+  for p in "fineweb accw 14 8" "nemotron accc 20 13"; do
+    set -- $p
+    rm -rf "$WORK/acc-out"
+    "$CORPUSD" dedup "$WORK/$2"/in-*.jsonl -o "$WORK/acc-out" --config "configs/dedup-$1.yaml" \
+      --rejects "$WORK/acc-out/rej.jsonl" 2>/dev/null
+    echo "  preset $1 ($3 bands x $4 rows):"
+    "$PYTHON" tests/dedup/check_accuracy.py "$WORK/$2/truth.jsonl" "$WORK/acc-out/rej.jsonl" "$3" "$4" | sed "s/^/    /" || true
+  done
+  rm -rf "$WORK/acc-out"
 fi
 
 e2e() {

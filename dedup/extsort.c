@@ -69,8 +69,6 @@ extsort *xs_new(const char *tmpdir, size_t rec_size, size_t mem_budget, xs_cmp c
 uint64_t xs_count(const extsort *x) { return x->count; }
 int xs_spilled_runs(const extsort *x) { return (int)x->nruns; }
 
-static void *g_cmp_fn;   /* qsort_r passes the comparator through its arg */
-
 static int ptr_cmp(const void *a, const void *b, void *arg)
 {
     extsort *x = arg;
@@ -366,7 +364,6 @@ void xs_free(extsort *x)
     free(x->runs);
     free(x->tmpdir);
     free(x);
-    (void)g_cmp_fn;
 }
 
 /* ------------------------------------------------------ file k-way merge */

@@ -722,10 +722,8 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
     const void *rec;
     size_t len;
     int got = 0;
-    uint64_t nrec = 0;
     while (!rc && (got = xs_next(xs, &rec, &len, e)) == 1) {
         rc = dd_out_write(&out, rec, len, e);
-        nrec++;
     }
     if (got < 0) rc = -1;
     xs_free(xs);
@@ -795,7 +793,6 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
     pthread_mutex_lock(&r->lock);
     r->st->candidate_pairs += npairs;
     pthread_mutex_unlock(&r->lock);
-    (void)nrec;
     return rc;
 }
 

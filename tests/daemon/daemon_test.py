@@ -98,16 +98,24 @@ if r.returncode != 2 or f"another corpusd daemon (pid {d.pid})" not in r.stderr:
 before = tree(out)
 gen_files(indir, 2, 800, start=3)
 wait_for(lambda: db_scalar(state, "SELECT COUNT(*) FROM inputs WHERE status='done'") == 5, 30 * SLOW, "5 inputs done")
-time.sleep(0.5)
+
+
+def manifest_matches(d):
+    try:
+        man = json.load(open(f"{d}/manifest.json"))
+    except (OSError, ValueError):
+        return False
+    return sorted(f["path"] for f in man["files"]) == sorted(tree(d))
+
+
+# The manifest is rewritten at the end of the cycle that finished the inputs.
+wait_for(lambda: manifest_matches(out), 30 * SLOW, "the manifest to list exactly the files on disk")
 after = tree(out)
 for k, v in before.items():
     if after.get(k) != v:
         fail(f"old output {k} was rewritten")
 if len(after) <= len(before):
     fail("new inputs added no outputs")
-man = json.load(open(f"{out}/manifest.json"))
-if sorted(f["path"] for f in man["files"]) != sorted(after):
-    fail("manifest does not list exactly the files on disk")
 
 body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
 metrics = {}
@@ -245,7 +253,6 @@ for p in sorted(tree(kout)):
         ids += [json.loads(l)["id"] for l in data.splitlines()]
 if len(ids) != len(set(ids)):
     fail("duplicate documents in the daemon's output")
-man = json.load(open(f"{kout}/manifest.json"))
-if sorted(f["path"] for f in man["files"]) != sorted(tree(kout)):
+if not manifest_matches(kout):
     fail("manifest does not list exactly the shards on disk")
 print(f"ok: {kills} kills, {len(ids)} kept documents, identical to the batch run")

@@ -25,6 +25,9 @@
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/pipeline.h"
+#include "crawl/cclist.h"
+
+#include <fnmatch.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +69,81 @@ typedef struct daemon_opts {
     double interval, grace;
     const char *metrics;   /* "ADDR:PORT", or NULL/"off" */
     int once;
+    /* CommonCrawl watching (daemon.commoncrawl in the config) */
+    char *cc_pattern;      /* NULL: off */
+    char *cc_base;         /* NULL: CommonCrawl's own servers */
+    char *cc_type;
+    int64_t cc_limit;
+    double cc_poll;
 } daemon_opts;
+
+/* Polls collinfo.json; every snapshot matching the pattern that the ledger
+ * has not seen gets its files queued as pending inputs, and is remembered
+ * in the ledger's kv table so that it is queued once. */
+static void cc_poll(const daemon_opts *o, const char *state_dir, const char *config_hash)
+{
+    cd_err e;
+    cd_err_clear(&e);
+    char **ids = NULL, **names = NULL;
+    size_t n = 0;
+    if (cc_snapshots(o->cc_base, &ids, &names, &n, &e)) {
+        log_error("commoncrawl: cannot list snapshots: %s", e.msg);
+        return;
+    }
+    ledger *l = ledger_open(state_dir, &e);
+    if (!l) {
+        log_error("commoncrawl: %s", e.msg);
+        cc_strv_free(ids, n);
+        cc_strv_free(names, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fnmatch(o->cc_pattern, ids[i], 0) != 0) continue;
+        char *key = xasprintf("commoncrawl:%s:%s", o->cc_type, ids[i]);
+        char *seen = ledger_kv_get(l, key);
+        if (!seen) {
+            char **urls = NULL;
+            size_t nu = 0;
+            if (cc_snapshot_urls(o->cc_base, ids[i], o->cc_type, (uint64_t)o->cc_limit, &urls, &nu, &e)) {
+                log_error("commoncrawl: snapshot %s: %s", ids[i], e.msg);
+            } else {
+                int rc = 0;
+                for (size_t k = 0; k < nu && !rc; k++) rc = ledger_input_register(l, urls[k], config_hash, 0, &e);
+                char val[64];
+                snprintf(val, sizeof val, "%zu", nu);
+                if (!rc) rc = ledger_kv_set(l, key, val, &e);
+                if (rc) log_error("commoncrawl: %s", e.msg);
+                else log_info("commoncrawl: new snapshot %s: queued %zu %s file(s)", ids[i], nu, o->cc_type);
+            }
+            cc_strv_free(urls, nu);
+        }
+        free(seen);
+        free(key);
+    }
+    ledger_close(l);
+    cc_strv_free(ids, n);
+    cc_strv_free(names, n);
+}
+
+/* Adds the inputs the ledger has queued (discovered files) to a pipeline. */
+static void add_queued_inputs(pipeline *p)
+{
+    cd_err e;
+    cd_err_clear(&e);
+    char *path = xasprintf("%s/ledger.sqlite", p->state_dir);
+    int exists = access(path, F_OK) == 0;
+    free(path);
+    if (!exists) return;
+    ledger *l = ledger_open(p->state_dir, &e);
+    if (!l) return;
+    char **paths = NULL;
+    size_t n = 0;
+    if (ledger_input_paths(l, p->config_hash, &paths, &n, &e) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (pipeline_add_input(p, paths[i], NULL, &e)) log_error("queued input %s: %s", paths[i], e.msg);
+    cc_strv_free(paths, n);
+    ledger_close(l);
+}
 
 /* ---------------------------------------------------------------- metrics */
 
@@ -293,13 +370,18 @@ static int cmd_daemon(int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    daemon_opts o = {60, 30, "127.0.0.1:9464", cli_has(&a, "once")};
+    daemon_opts o = {60, 30, "127.0.0.1:9464", cli_has(&a, "once"), NULL, NULL, NULL, 0, 3600};
     const cfg_node *dn = cfg_map_get(p->root, "daemon");
     if (dn) {
         static const param_spec DAEMON_PARAMS[] = {
             {"interval", PARAM_DOUBLE, "60", "seconds between cycles"},
             {"grace", PARAM_DOUBLE, "30", "seconds in-flight inputs may take after SIGTERM"},
             {"metrics", PARAM_STRING, "127.0.0.1:9464", "ADDR:PORT for /metrics and /healthz, or off"},
+            {"commoncrawl", PARAM_STRING, NULL, "snapshot id pattern to watch in collinfo.json, e.g. CC-MAIN-2025-*"},
+            {"commoncrawl_base", PARAM_STRING, NULL, "base URL laid out like CommonCrawl (default: CommonCrawl's servers)"},
+            {"commoncrawl_type", PARAM_STRING, "wet", "files to queue per snapshot: wet, warc or wat"},
+            {"commoncrawl_limit", PARAM_INT, "0", "files queued per snapshot; 0 = all"},
+            {"commoncrawl_poll", PARAM_DOUBLE, "3600", "seconds between polls of collinfo.json"},
             {0},
         };
         cfg_params *dp = cfg_params_bind(DAEMON_PARAMS, dn, "the daemon section", &e);
@@ -315,6 +397,13 @@ static int cmd_daemon(int argc, char **argv)
         static char metrics_buf[256];
         snprintf(metrics_buf, sizeof metrics_buf, "%s", param_str(dp, "metrics"));
         o.metrics = metrics_buf;
+        if (param_str(dp, "commoncrawl")) {
+            o.cc_pattern = xstrdup(param_str(dp, "commoncrawl"));
+            o.cc_base = param_str(dp, "commoncrawl_base") ? xstrdup(param_str(dp, "commoncrawl_base")) : NULL;
+            o.cc_type = xstrdup(param_str(dp, "commoncrawl_type"));
+            o.cc_limit = param_int(dp, "commoncrawl_limit");
+            o.cc_poll = param_double(dp, "commoncrawl_poll");
+        }
         cfg_params_free(dp);
     }
     if (cli_has(&a, "interval")) o.interval = atof(cli_get(&a, "interval"));
@@ -367,6 +456,7 @@ static int cmd_daemon(int argc, char **argv)
     log_info("daemon started (pid %ld), config %s, state %s, interval %.1f s", (long)getpid(), config, state_dir,
              o.interval);
     int code = EXIT_OK;
+    double last_cc_poll = -1e18;
     while (!g_term) {
         if (g_hup) {
             g_hup = 0;
@@ -391,9 +481,14 @@ static int cmd_daemon(int argc, char **argv)
             }
             pipeline_free(np);
         }
+        if (o.cc_pattern && cd_now() - last_cc_poll >= o.cc_poll) {
+            cc_poll(&o, state_dir, hash);
+            last_cc_poll = cd_now();
+        }
         cd_err ce;
         cd_err_clear(&ce);
         pipeline *cp = pipeline_load_text(config, config_text, config_len, &ov, &ce);
+        if (cp) add_queued_inputs(cp);
         if (!cp) {
             log_error("cycle skipped: %s", ce.msg);
         } else {
@@ -431,6 +526,9 @@ static int cmd_daemon(int argc, char **argv)
 #endif
     free(state_dir);
     free(config_text);
+    free(o.cc_pattern);
+    free(o.cc_base);
+    free(o.cc_type);
     close(lockfd);
     cli_free(&a);
     log_close_file();

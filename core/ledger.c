@@ -466,6 +466,27 @@ int ledger_input_fail(ledger *l, const char *input, const char *config_hash, con
     return rc;
 }
 
+int ledger_input_paths(ledger *l, const char *config_hash, char ***paths, size_t *n, cd_err *e)
+{
+    *paths = NULL;
+    *n = 0;
+    pthread_mutex_lock(&l->mu);
+    sqlite3_stmt *st;
+    int rc = 0;
+    if (sqlite3_prepare_v2(l->db, "SELECT path FROM inputs WHERE config_hash=? ORDER BY path", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(l, e, "list inputs");
+    } else {
+        sqlite3_bind_text(st, 1, config_hash, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            *paths = xrealloc(*paths, (*n + 1) * sizeof **paths);
+            (*paths)[(*n)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
 int ledger_input_reset(ledger *l, const char *input, const char *config_hash, cd_err *e)
 {
     pthread_mutex_lock(&l->mu);

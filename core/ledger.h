@@ -68,6 +68,10 @@ int ledger_input_done(ledger *l, const char *input, const char *config_hash, con
                       const ledger_stage_stats *st, int nst, cd_err *e);
 int ledger_input_fail(ledger *l, const char *input, const char *config_hash, const char *message,
                       cd_err *e);
+/* Every input the ledger knows under a configuration hash, in path order
+ * (the daemon's queue). *paths is a malloc'd array of malloc'd strings. */
+int ledger_input_paths(ledger *l, const char *config_hash, char ***paths, size_t *n, cd_err *e);
+
 /* Puts one input back to pending (aborted or paused; nothing committed). */
 int ledger_input_reset(ledger *l, const char *input, const char *config_hash, cd_err *e);
 /* Writes OUT/manifest.json atomically: every output file the ledger lists

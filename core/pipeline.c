@@ -340,7 +340,10 @@ static int expand_input(pipeline *p, const cfg_node *item, int allow_empty, cd_e
 
 static void assign_stems(pipeline *p)
 {
-    for (size_t i = 0; i < p->ninputs; i++) p->inputs[i].stem = pipeline_input_stem(p->inputs[i].path);
+    for (size_t i = 0; i < p->ninputs; i++) {
+        free(p->inputs[i].stem);
+        p->inputs[i].stem = pipeline_input_stem(p->inputs[i].path);
+    }
     for (size_t i = 0; i < p->ninputs; i++) {
         int dup = 0;
         for (size_t j = 0; j < p->ninputs; j++)
@@ -368,6 +371,18 @@ static char *dir_of_state(const char *state_dir)
     if (slash == s) slash[1] = 0;
     else *slash = 0;
     return s;
+}
+
+int pipeline_add_input(pipeline *p, const char *path, const char *format, cd_err *e)
+{
+    for (size_t i = 0; i < p->ninputs; i++)
+        if (!strcmp(p->inputs[i].path, path)) return 0;
+    cfg_node where = {0};
+    where.kind = CFG_SCALAR;
+    where.file = p->config_path;
+    if (add_input(p, path, &where, format, NULL, e)) return -1;
+    assign_stems(p);
+    return 0;
 }
 
 pipeline *pipeline_load(const char *config_path, const pipeline_overrides *ov, cd_err *e)

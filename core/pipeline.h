@@ -89,6 +89,11 @@ typedef struct pipeline_result {
     uint64_t docs_in, docs_out;
 } pipeline_result;
 
+/* Adds one input (a path or URL; format NULL = by suffix) to a loaded
+ * pipeline, unless it is there already; stems are reassigned. The daemon uses
+ * it for inputs queued in the ledger (CommonCrawl files it discovered). */
+int pipeline_add_input(pipeline *p, const char *path, const char *format, cd_err *e);
+
 /* Asks running pipelines to stop. abort_in_flight = 0: hand out no more
  * inputs and let in-flight ones finish; 1: also abort in-flight inputs at
  * their next batch (they go back to pending and re-run later, nothing

@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/pipeline.h"
+#include "crawl/cclist.h"
 #include "crawl/fetch.h"
 #include "crawl/warc.h"
 
@@ -31,8 +32,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#define CC_DATA_BASE "https://data.commoncrawl.org"
-#define CC_INDEX_COLLINFO "https://index.commoncrawl.org/collinfo.json"
 
 static int parse_u64_arg(const char *s, uint64_t *out)
 {
@@ -332,46 +331,6 @@ CORPUSD_COMMAND("warc", "read, inspect and write WARC/WET files (cat, make, docs
 
 /* ---------------------------------------------------------------- crawl */
 
-static char *join_url(const char *base, const char *rel)
-{
-    size_t bl = strlen(base);
-    while (bl && base[bl - 1] == '/') bl--;
-    while (*rel == '/') rel++;
-    return xasprintf("%.*s/%s", (int)bl, base, rel);
-}
-
-static int gunzip_mem(const char *in, size_t n, sbuf *out, cd_err *e)
-{
-    if (n < 2 || (unsigned char)in[0] != 0x1f || (unsigned char)in[1] != 0x8b) {
-        sbuf_append(out, in, n);   /* served already decompressed */
-        return 0;
-    }
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 31) != Z_OK) return cd_fail(e, CD_EINTERNAL, "zlib init");
-    z.next_in = (unsigned char *)in;
-    z.avail_in = (uInt)n;
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END || z.avail_in) {
-        if (rc == Z_STREAM_END) inflateReset(&z);   /* next member */
-        sbuf_reserve(out, 1 << 16);
-        z.next_out = (unsigned char *)out->data + out->len;
-        z.avail_out = (uInt)(out->cap - out->len - 1);
-        size_t before = z.avail_out;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out->len += before - z.avail_out;
-        if (rc != Z_OK && rc != Z_STREAM_END) {
-            inflateEnd(&z);
-            return cd_fail(e, CD_EINPUT, "paths file: gzip data is corrupt or truncated");
-        }
-        if (rc == Z_OK && z.avail_in == 0 && before == z.avail_out) break;
-    }
-    out->data[out->len] = 0;
-    int ok = rc == Z_STREAM_END;
-    inflateEnd(&z);
-    return ok ? 0 : cd_fail(e, CD_ETRUNC, "paths file: gzip stream is truncated");
-}
-
 static int crawl_list(int argc, char **argv)
 {
     static const char *const known[] = {"base", NULL};
@@ -388,35 +347,18 @@ static int crawl_list(int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    char *url = cli_get(&a, "base") ? join_url(cli_get(&a, "base"), "collinfo.json") : xstrdup(CC_INDEX_COLLINFO);
-    fetch_opts o;
-    fetch_opts_default(&o);
-    sbuf body = SBUF_INIT;
+    char **ids = NULL, **names = NULL;
+    size_t n = 0;
     cd_err e;
     cd_err_clear(&e);
     int code = EXIT_OK;
-    if (fetch_get(url, &o, 64u << 20, &body, &e)) {
+    if (cc_snapshots(cli_get(&a, "base"), &ids, &names, &n, &e)) {
         fprintf(stderr, "corpusd crawl list: %s\n", e.msg);
         code = EXIT_FAILURES;
-    } else {
-        arena ar;
-        arena_init(&ar, 0);
-        json_value *v = json_parse(&ar, body.data ? body.data : "", body.len, 0, &e);
-        if (!v || v->type != JSON_ARRAY) {
-            fprintf(stderr, "corpusd crawl list: %s: not a JSON array of snapshots%s%s\n", url, v ? "" : ": ",
-                    v ? "" : e.msg);
-            code = EXIT_FAILURES;
-        } else {
-            for (size_t i = 0; i < v->u.array.len; i++) {
-                const char *id = json_str(json_object_get(v->u.array.items[i], "id"), NULL);
-                const char *name = json_str(json_object_get(v->u.array.items[i], "name"), NULL);
-                if (id) printf("%s\t%s\n", id, name ? name : "");
-            }
-        }
-        arena_free(&ar);
     }
-    sbuf_free(&body);
-    free(url);
+    for (size_t i = 0; i < n; i++) printf("%s\t%s\n", ids[i], names[i]);
+    cc_strv_free(ids, n);
+    cc_strv_free(names, n);
     cli_free(&a);
     return code;
 }
@@ -447,40 +389,17 @@ static int crawl_paths(int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    const char *base = cli_get(&a, "base") ? cli_get(&a, "base") : CC_DATA_BASE;
-    char *rel = xasprintf("crawl-data/%s/%s.paths.gz", snap, type);
-    char *url = join_url(base, rel);
-    free(rel);
-    fetch_opts o;
-    fetch_opts_default(&o);
-    sbuf gz = SBUF_INIT, text = SBUF_INIT;
+    char **urls = NULL;
+    size_t n = 0;
     cd_err e;
     cd_err_clear(&e);
     int code = EXIT_OK;
-    if (fetch_get(url, &o, 256u << 20, &gz, &e) || gunzip_mem(gz.data ? gz.data : "", gz.len, &text, &e)) {
+    if (cc_snapshot_urls(cli_get(&a, "base"), snap, type, limit, &urls, &n, &e)) {
         fprintf(stderr, "corpusd crawl paths: %s\n", e.msg);
         code = EXIT_FAILURES;
-    } else {
-        uint64_t k = 0;
-        const char *p = text.data ? text.data : "", *end = p + text.len;
-        while (p < end && (!limit || k < limit)) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            if (n && p[n - 1] == '\r') n--;
-            if (n) {
-                char *line = xstrndup(p, n);
-                char *u = join_url(base, line);
-                printf("%s\n", u);
-                free(u);
-                free(line);
-                k++;
-            }
-            p = nl ? nl + 1 : end;
-        }
     }
-    sbuf_free(&gz);
-    sbuf_free(&text);
-    free(url);
+    for (size_t i = 0; i < n; i++) printf("%s\n", urls[i]);
+    cc_strv_free(urls, n);
     cli_free(&a);
     return code;
 }

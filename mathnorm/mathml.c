@@ -27,11 +27,21 @@
 typedef struct mm_ctx {
     mathnorm_stats *st;
     int depth;
+    int in_color;   /* converting the element whose style set the colour */
 } mm_ctx;
 
 static void conv(mm_ctx *c, xmlNode *n, sbuf *out);
 
 /* ------------------------------------------------------------ small helpers */
+
+/* Next node in document order inside root (iterative walks). */
+static xmlNode *next_in(xmlNode *n, xmlNode *root)
+{
+    if (n->type == XML_ELEMENT_NODE && n->children) return n->children;
+    while (n && n != root && !n->next) n = n->parent;
+    if (!n || n == root) return NULL;
+    return n->next;
+}
 
 static const char *lname(const xmlNode *n)
 {
@@ -223,7 +233,53 @@ static void emit_math_chars(mm_ctx *c, const char *s, size_t n, sbuf *out)
     for (size_t i = 0; i < n;) {
         size_t l;
         uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        /* a combining long solidus (U+0338) negates the symbol before it */
+        if (i + l < n) {
+            size_t l2;
+            uint32_t nx = mathnorm_utf8_next(s + i + l, n - i - l, &l2);
+            if (nx == 0x338) {
+                mathnorm_emits(out, "\\not");
+                if (cp == '=' || cp == '<' || cp == '>') sbuf_putc(out, (char)cp);
+                else if (!mathnorm_emit_cp(out, cp)) c->st->unmapped++;
+                i += l + l2;
+                continue;
+            }
+        }
         if (!mathnorm_emit_cp(out, cp)) c->st->unmapped++;
+        i += l;
+    }
+}
+
+/* Is every code point of s a math alphanumeric of one font? Returns the
+ * font command (\mathit for plain italic) or NULL. */
+static const char *common_alnum_font(const char *s, size_t n)
+{
+    const char *font = NULL;
+    int first = 1;
+    for (size_t i = 0; i < n;) {
+        size_t l;
+        uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        const char *f;
+        uint32_t b;
+        if (cp < 0x80 || !mathnorm_alnum(cp, &f, &b)) return NULL;
+        if (!f) f = "\\mathit";
+        if (!first && strcmp(f, font) != 0) return NULL;
+        font = f;
+        first = 0;
+        i += l;
+    }
+    return font;
+}
+
+static void emit_alnum_base(const char *s, size_t n, sbuf *out)
+{
+    for (size_t i = 0; i < n;) {
+        size_t l;
+        uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        const char *f;
+        uint32_t b;
+        if (mathnorm_alnum(cp, &f, &b)) cp = b;
+        if (!mathnorm_emit_cp(out, cp)) utf8_put(out, cp);
         i += l;
     }
 }
@@ -250,6 +306,8 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
     const char *cls = attr(n, "class");
     if (t.len == 0) {
         mathnorm_emits(out, "{}");
+    } else if (cp == 0x2223 || cp == 0x2225) {
+        mathnorm_emits(out, cp == 0x2223 ? "|" : "\\|");   /* KaTeX writes |x| as <mi>&#x2223;</mi> */
     } else if (cp) {
         const char *font = variant_font(mv, 1);
         if (font && strcmp(font, "\\mathrm") == 0 && (is_upper_greek(cp) || cp >= 0x80)) font = NULL;
@@ -278,11 +336,12 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
         xmlNode *nx = n->next;
         while (nx && nx->type != XML_ELEMENT_NODE) nx = nx->next;
         int applied = nx && is(nx, "mo") && token_cp(nx) == 0x2061;
-        if (!font && known_operator(t.data)) {
+        int upright = !font || !strcmp(font, "\\mathrm");
+        if (upright && known_operator(t.data)) {
             sbuf_putc(out, '\\');
             mathnorm_emit(out, t.data, t.len);
             out->data[out->len] = 0;
-        } else if (!font && applied) {
+        } else if (upright && applied) {
             mathnorm_emits(out, "\\operatorname{");
             sbuf_append(out, t.data, t.len);
             sbuf_putc(out, '}');
@@ -292,8 +351,17 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
             sbuf_append(out, t.data, t.len);
             sbuf_putc(out, '}');
         }
+    } else if (common_alnum_font(t.data, t.len)) {
+        mathnorm_emits(out, common_alnum_font(t.data, t.len));
+        sbuf_putc(out, '{');
+        emit_alnum_base(t.data, t.len, out);
+        sbuf_putc(out, '}');
     } else {
         const char *font = variant_font(mv, 0);
+        int ascii = 1;
+        for (size_t i = 0; i < t.len; i++)
+            if ((unsigned char)t.data[i] >= 0x80) ascii = 0;
+        if (!font && ascii) font = "\\mathrm";   /* multi-character identifiers are upright */
         if (font) {
             mathnorm_emits(out, font);
             sbuf_putc(out, '{');
@@ -393,8 +461,33 @@ static const char *big_size(const char *minsize)
     return "\\Bigg";
 }
 
+static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out);
+
+/* Text of a whole subtree (for tokens that wrap elements). */
+static void subtree_text(xmlNode *root, sbuf *t)
+{
+    for (xmlNode *x = root->children; x; x = next_in(x, root))
+        if (x->type == XML_TEXT_NODE && x->content) sbuf_puts(t, (const char *)x->content);
+}
+
+static int has_elem_child(xmlNode *n)
+{
+    for (xmlNode *ch = n->children; ch; ch = ch->next)
+        if (ch->type == XML_ELEMENT_NODE && !is(ch, "mglyph") && !is(ch, "malignmark")) return 1;
+    return 0;
+}
+
 static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        /* KaTeX puts layout inside <mo> (\bmod, \stackrel): convert it */
+        sbuf all = SBUF_INIT;
+        subtree_text(n, &all);
+        if (all.len == 3 && !memcmp(all.data, "mod", 3)) mathnorm_emits(out, "\\bmod");
+        else conv_seq(c, n, out);
+        sbuf_free(&all);
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     uint32_t cp = single_cp(t.data, t.len);
@@ -402,8 +495,18 @@ static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
     if (ms && cp && fence_tex(cp) && big_size(ms)) {
         mathnorm_emits(out, big_size(ms));
         mathnorm_emits(out, fence_tex(cp));
-    } else if (cp == 0x2032 && 0) {
-        sbuf_putc(out, '\'');
+    } else if (cp == 0x2192 || cp == 0x2190) {
+        /* temml and KaTeX mark \rightarrow non-stretchy; a bare arrow is \to */
+        int plain = !attr_is(n, "stretchy", "false");
+        mathnorm_emits(out, cp == 0x2192 ? (plain ? "\\to" : "\\rightarrow") : (plain ? "\\gets" : "\\leftarrow"));
+    } else if (cp == 0x22A5) {
+        mathnorm_emits(out, "\\perp");
+    } else if ((cp == 0x2223 || cp == 0x2225) && attr_is(n, "fence", "true")) {
+        mathnorm_emits(out, cp == 0x2223 ? "|" : "\\|");
+    } else if (cp == '|' && attr(n, "lspace") && atof(attr(n, "lspace")) > 0.1) {
+        mathnorm_emits(out, "\\mid");
+    } else if (!cp && !strcmp(t.data ? t.data : "", "mod")) {
+        mathnorm_emits(out, "\\bmod");
     } else if (!cp && is_ascii_letters(t.data, t.len)) {
         if (known_operator(t.data)) {
             sbuf_putc(out, '\\');
@@ -442,6 +545,16 @@ static void conv_mtext(mm_ctx *c, xmlNode *n, sbuf *out)
             all_space = 0;
         i += l;
     }
+    static const struct { const char *u; const char *tex; } ks[] = {
+        {"\xe2\x80\x85\xe2\x80\x8a", "\\;"}, {"\xe2\x80\x89\xe2\x81\xa3", "\\!"},
+        {"\xe2\x80\x85", "\\:"}, {"\xe2\x80\x89", "\\,"},
+    };
+    for (size_t k = 0; all_space && k < sizeof ks / sizeof *ks; k++)
+        if (t.len == strlen(ks[k].u) && !memcmp(t.data, ks[k].u, t.len)) {
+            mathnorm_emits(out, ks[k].tex);
+            sbuf_free(&t);
+            return;
+        }
     if (all_space) {
         for (size_t i = 0; i < t.len;) {
             size_t l;
@@ -535,11 +648,67 @@ static int is_atom(const char *s, size_t n)
     return d == 0;
 }
 
+/* One \left..\right group spanning the whole string? */
+static int is_fenced_group(const char *s, size_t n)
+{
+    if (n < 12 || strncmp(s, "\\left", 5) != 0) return 0;
+    int d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') continue;
+        if (i + 5 <= n && !strncmp(s + i, "\\left", 5) && !(i + 5 < n && s[i + 5] >= 'a' && s[i + 5] <= 'z')) d++;
+        else if (i + 6 <= n && !strncmp(s + i, "\\right", 6) && !(i + 6 < n && s[i + 6] >= 'a' && s[i + 6] <= 'z')) {
+            if (--d == 0) {
+                /* the closing delimiter must end the string */
+                size_t j = i + 6;
+                if (j < n && s[j] == '\\') {
+                    j++;
+                    while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z'))) j++;
+                    if (j == i + 7 && j < n) j++;
+                } else if (j < n) {
+                    j++;
+                }
+                return j == n;
+            }
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* Appends ^x / _x: one character or one bare control word goes unbraced
+ * (temml sets x^\circ and x^{\circ} differently), anything else braced. */
+static void script_arg(mm_ctx *c, xmlNode *n, sbuf *out)
+{
+    sbuf t = SBUF_INIT;
+    if (n) conv(c, n, &t);
+    int bare = 0;
+    if (t.len) {
+        size_t l;
+        mathnorm_utf8_next(t.data, t.len, &l);
+        if (l == t.len && t.data[0] != '\'' && t.data[0] != '{' && t.data[0] != '}' && t.data[0] != ' ' &&
+            t.data[0] != '&' && t.data[0] != '^' && t.data[0] != '_') {
+            bare = (unsigned char)t.data[0] < 0x80;
+        } else if (t.data[0] == '\\' && t.len > 1) {
+            size_t i = 1;
+            while (i < t.len && ((t.data[i] >= 'a' && t.data[i] <= 'z') || (t.data[i] >= 'A' && t.data[i] <= 'Z'))) i++;
+            bare = i == t.len && i > 1 && strcmp(t.data, "\\left") && strcmp(t.data, "\\right");
+        }
+    }
+    if (bare) {
+        mathnorm_emit(out, t.data, t.len);
+    } else {
+        sbuf_putc(out, '{');
+        if (t.len) sbuf_append(out, t.data, t.len);
+        sbuf_putc(out, '}');
+    }
+    sbuf_free(&t);
+}
+
 static void base(mm_ctx *c, xmlNode *n, sbuf *out)
 {
     sbuf t = SBUF_INIT;
     if (n) conv(c, n, &t);
-    if (is_atom(t.data, t.len)) {
+    if (is_atom(t.data, t.len) || is_fenced_group(t.data, t.len)) {
         mathnorm_emit(out, t.data, t.len);
     } else {
         sbuf_putc(out, '{');
@@ -554,7 +723,13 @@ static void base(mm_ctx *c, xmlNode *n, sbuf *out)
 static int big_op(xmlNode *n, int *integral)
 {
     *integral = 0;
-    while (n && (is(n, "mrow") || is(n, "mstyle")) && elem_children(n, NULL, 0) == 1) n = nth_elem(n, 0);
+    for (;;) {
+        if (n && (is(n, "mrow") || is(n, "mstyle")) && elem_children(n, NULL, 0) == 1) n = nth_elem(n, 0);
+        else if (n && is(n, "mrow") && elem_children(n, NULL, 0) == 2 && is(nth_elem(n, 1), "mo") &&
+                 token_cp(nth_elem(n, 1)) == 0x2061)
+            n = nth_elem(n, 0);   /* KaTeX: <mrow><mi>lim</mi><mo>&#x2061;</mo></mrow> */
+        else break;
+    }
     if (!is(n, "mo") && !is(n, "mi")) return 0;
     sbuf t = SBUF_INIT;
     token_text(n, &t);
@@ -579,7 +754,7 @@ static const char *accent_cmd(uint32_t cp, int over, int stretchy)
     if (over) switch (cp) {
         case '^': case 0x2C6: case 0x302: return stretchy ? "\\widehat" : "\\hat";
         case '~': case 0x2DC: case 0x303: case 0x223C: return stretchy ? "\\widetilde" : "\\tilde";
-        case 0xAF: case 0x304: case 0x305: case 0x203E: case 0x2015: case '_': case 0x2212: case '-':
+        case 0xAF: case 0x2C9: case 0x304: case 0x305: case 0x203E: case 0x2015: case '_': case 0x2212: case '-':
             return stretchy ? "\\overline" : "\\bar";
         case 0x2192: case 0x20D7: return stretchy ? "\\overrightarrow" : "\\vec";
         case 0x2190: case 0x20D6: return "\\overleftarrow";
@@ -625,7 +800,7 @@ static const char *accent_of(xmlNode *owner, xmlNode *script, int over)
     if (!cmd) return NULL;
     /* a plain arrow or bar over something is an accent only when declared
      * or when it is the usual combining/spacing accent character */
-    if (!declared && (cp == '-' || cp == 0x2212 || cp == '.' || cp == '_' || cp == '~')) return NULL;
+    if (!declared && (cp == '-' || cp == 0x2212 || cp == '.' || cp == '_')) return NULL;
     return cmd;
 }
 
@@ -649,6 +824,33 @@ static void conv_frac(mm_ctx *c, xmlNode *n, sbuf *out)
     arg(c, den, out);
 }
 
+/* Number of primes when a superscript is only primes (′ ″ ‴ '), else 0. */
+static int count_primes(xmlNode *n)
+{
+    if (!n) return 0;
+    int k = 0;
+    for (xmlNode *x = n; x; x = next_in(x, n)) {
+        if (x->type == XML_ELEMENT_NODE) {
+            if (!is(x, "mo") && !is(x, "mi") && !is(x, "mrow")) return 0;
+            continue;
+        }
+        if (x->type != XML_TEXT_NODE || !x->content) continue;
+        const char *s = (const char *)x->content;
+        size_t len = strlen(s);
+        for (size_t i = 0; i < len;) {
+            size_t l;
+            uint32_t cp = mathnorm_utf8_next(s + i, len - i, &l);
+            if (cp == 0x2032 || cp == '\'') k += 1;
+            else if (cp == 0x2033) k += 2;
+            else if (cp == 0x2034) k += 3;
+            else if (cp == 0x2057) k += 4;
+            else if (!(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')) return 0;
+            i += l;
+        }
+    }
+    return k;
+}
+
 static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
 {
     xmlNode *b = nth_elem(n, 0), *s1 = nth_elem(n, 1), *s2 = nth_elem(n, 2);
@@ -656,30 +858,22 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
     int bigop = big_op(b, &integral);
     if (!strcmp(kind, "msub") || !strcmp(kind, "msup") || !strcmp(kind, "msubsup")) {
         base(c, b, out);
-        if (bigop && !integral && is(b, "mo") && !attr(b, "movablelimits")) {
-        } else if (bigop && !integral) {
-            mathnorm_emits(out, "\\nolimits");
-        }
+        if (bigop && !integral) mathnorm_emits(out, "\\nolimits");
         if (!strcmp(kind, "msup")) {
             /* primes are written as ' */
-            sbuf t = SBUF_INIT;
-            if (s1 && (is(s1, "mo") || is(s1, "mi"))) token_text(s1, &t);
-            if (t.len && (strcmp(t.data, "\xe2\x80\xb2") == 0 || strcmp(t.data, "\xe2\x80\xb3") == 0 ||
-                          strcmp(t.data, "\xe2\x80\xb4") == 0 || strcmp(t.data, "'") == 0)) {
-                int k = t.data[0] == '\'' ? 1 : (unsigned char)t.data[2] - 0xb1;
-                for (int i = 0; i < k; i++) sbuf_putc(out, '\'');
-                sbuf_free(&t);
+            int primes = count_primes(s1);
+            if (primes > 0) {
+                for (int i = 0; i < primes; i++) sbuf_putc(out, '\'');
                 return;
             }
-            sbuf_free(&t);
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
         } else {
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             if (!strcmp(kind, "msubsup")) {
                 sbuf_putc(out, '^');
-                arg(c, s2, out);
+                script_arg(c, s2, out);
             }
         }
         return;
@@ -700,7 +894,7 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (a2 && (strstr(a2, "brace") || strstr(a2, "paren"))) {
             conv(c, b, out);
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             return;
         }
     }
@@ -710,7 +904,7 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (a2 && (strstr(a2, "brace") || strstr(a2, "paren"))) {
             conv(c, b, out);
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             return;
         }
     }
@@ -719,13 +913,13 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (integral) mathnorm_emits(out, "\\limits");
         if (!strcmp(kind, "mover")) {
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
         } else {
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             if (!strcmp(kind, "munderover")) {
                 sbuf_putc(out, '^');
-                arg(c, s2, out);
+                script_arg(c, s2, out);
             }
         }
         return;
@@ -761,11 +955,11 @@ static void conv_multiscripts(mm_ctx *c, xmlNode *n, sbuf *out)
         for (size_t i = pre + 1; i + 1 < k + 1; i += 2) {
             if (!is(kids[i], "none")) {
                 sbuf_putc(out, '_');
-                arg(c, kids[i], out);
+                script_arg(c, kids[i], out);
             }
             if (i + 1 < k && !is(kids[i + 1], "none")) {
                 sbuf_putc(out, '^');
-                arg(c, kids[i + 1], out);
+                script_arg(c, kids[i + 1], out);
             }
         }
     }
@@ -776,11 +970,11 @@ static void conv_multiscripts(mm_ctx *c, xmlNode *n, sbuf *out)
         first = 0;
         if (!is(kids[i], "none")) {
             sbuf_putc(out, '_');
-            arg(c, kids[i], out);
+            script_arg(c, kids[i], out);
         }
         if (i + 1 < pre && !is(kids[i + 1], "none")) {
             sbuf_putc(out, '^');
-            arg(c, kids[i + 1], out);
+            script_arg(c, kids[i + 1], out);
         }
     }
 }
@@ -792,7 +986,7 @@ static const char *matrix_env(uint32_t open, uint32_t close, int has_close)
     if (open == '(' && close == ')') return "pmatrix";
     if (open == '[' && close == ']') return "bmatrix";
     if (open == '{' && close == '}') return "Bmatrix";
-    if (open == '|' && close == '|') return "vmatrix";
+    if ((open == '|' || open == 0x2223) && (close == '|' || close == 0x2223)) return "vmatrix";
     if ((open == 0x2016 || open == 0x2225) && (close == 0x2016 || close == 0x2225)) return "Vmatrix";
     if (open == '{' && (!has_close || close == 0)) return "cases";
     if (open == 0 && close == '}') return "rcases";
@@ -905,7 +1099,7 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
                 spec[sl++] = '|';
                 lines = 1;
             }
-            if (st && strstr(st, "pt;")) pt_padding = 1;
+            if (st && ncols == 0 && strstr(st, "padding-left:0pt")) pt_padding = 1;
             if (cl && ncols > 0) {
                 /* KaTeX: columnlines lists the lines between columns */
             }
@@ -930,7 +1124,7 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
     spec[sl] = 0;
     int aligned = ncols >= 2 && right_left &&
                   (attr_is(t, "displaystyle", "true") || attr_has_word(t, "class", "tml-jot") ||
-                   attr_is(t, "columnspacing", "0em"));
+                   (attr(t, "columnspacing") && !strncmp(attr(t, "columnspacing"), "0em", 3)));
     if (aligned) {
         mathnorm_emits(out, "\\begin{aligned}");
         table_body(c, t, out);
@@ -972,6 +1166,11 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
         emit_fence(out, "\\left", kids[0]);
         b = 1;
         e = k - 1;
+    } else if (k >= 2 && stretchy_fence(kids[k - 1]) && attr_is(kids[k - 1], "fence", "true") &&
+               !is(kids[0], "mo") && !is(kids[k - 2], "mtable")) {
+        lr = 2;   /* \left. ... \right| (KaTeX marks the one fence) */
+        mathnorm_emits(out, "\\left.");
+        e = k - 1;
     }
     for (size_t i = b; i < e; i++) {
         xmlNode *x = kids[i];
@@ -1010,8 +1209,11 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
             emit_fence(out, "\\middle", x);
             continue;
         }
-        /* the thin space temml puts after \sin's function application */
+        /* the thin spaces temml puts around \sin's function application */
         if (is(x, "mspace") && i > 0 && is(kids[i - 1], "mo") && token_cp(kids[i - 1]) == 0x2061) continue;
+        if (is(x, "mspace") && i + 2 < k && (is(kids[i + 1], "mi") || is(kids[i + 1], "mo")) &&
+            is(kids[i + 2], "mo") && token_cp(kids[i + 2]) == 0x2061 && attr_is(x, "width", "0.1667em"))
+            continue;
         conv(c, x, out);
     }
     if (lr) emit_fence(out, "\\right", kids[k - 1]);
@@ -1038,7 +1240,11 @@ static void conv_enclose(mm_ctx *c, xmlNode *n, sbuf *out)
     if (cmd) {
         mathnorm_emits(out, cmd);
         sbuf_putc(out, '{');
-        conv_seq(c, n, out);
+        xmlNode *inner = n;
+        while (elem_children(inner, NULL, 0) == 1 && is(nth_elem(inner, 0), "mstyle") &&
+               !attr(nth_elem(inner, 0), "mathcolor"))
+            inner = nth_elem(inner, 0);   /* KaTeX's \boxed wraps style resets */
+        conv_seq(c, inner, out);
         sbuf_putc(out, '}');
     } else {
         c->st->unmapped++;   /* longdiv, actuarial, ...: kept as their content */
@@ -1169,6 +1375,22 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
     }
     c->depth++;
     const char *nm = lname(n);
+    const char *style = attr(n, "style");
+    const char *col = style ? strstr(style, "color:") : NULL;
+    if (col && (col == style || col[-1] == ';' || col[-1] == ' ') && !c->in_color) {
+        col += 6;
+        while (*col == ' ') col++;
+        size_t cl = strcspn(col, "; ");
+        mathnorm_emits(out, "\\textcolor{");
+        sbuf_append(out, col, cl);
+        mathnorm_emits(out, "}{");
+        c->in_color = 1;
+        c->depth--;
+        conv(c, n, out);
+        c->in_color = 0;
+        sbuf_putc(out, '}');
+        return;
+    }
     if (!strcmp(nm, "mi")) conv_mi(c, n, out);
     else if (!strcmp(nm, "mn")) conv_mn(c, n, out);
     else if (!strcmp(nm, "mo")) conv_mo(c, n, out);
@@ -1184,8 +1406,15 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
     else if (!strcmp(nm, "mrow") || !strcmp(nm, "math") || !strcmp(nm, "mpadded") || !strcmp(nm, "merror") ||
              !strcmp(nm, "mtd") || !strcmp(nm, "mlabeledtr") || !strcmp(nm, "mtr")) {
         const char *st = attr(n, "style");
-        if (!strcmp(nm, "mrow") && !n->children && st && strstr(st, "margin-left:-0.1667em")) mathnorm_emits(out, "\\!");
-        else conv_seq(c, n, out);
+        if (!strcmp(nm, "mrow") && !n->children && st && strstr(st, "margin-left:-0.1667em")) {
+            mathnorm_emits(out, "\\!");
+        } else if (!strcmp(nm, "mrow") && st && strstr(st, "border:1px solid")) {
+            mathnorm_emits(out, "\\boxed{");
+            conv_seq(c, n, out);
+            sbuf_putc(out, '}');
+        } else {
+            conv_seq(c, n, out);
+        }
     } else if (!strcmp(nm, "mstyle")) conv_style(c, n, out);
     else if (!strcmp(nm, "mfrac")) conv_frac(c, n, out);
     else if (!strcmp(nm, "msqrt")) {
@@ -1231,7 +1460,7 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
 void mathnorm_mathml_node_to_latex(xmlNode *math, sbuf *out, mathnorm_stats *st)
 {
     mathnorm_stats dummy = {0};
-    mm_ctx c = {st ? st : &dummy, 0};
+    mm_ctx c = {st ? st : &dummy, 0, 0};
     if (!out->data) sbuf_reserve(out, 64);
     if (is(math, "math")) {
         /* prefer the TeX source a renderer left behind */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // roundtrip.js: the MathML -> LaTeX round-trip quality check of issue #5.
 //
-//   node roundtrip.js EXPRESSIONS CORPUSD WORKDIR
+//   node roundtrip.js EXPRESSIONS CORPUSD WORKDIR [BENCH_REPEAT]
 //
 // For every LaTeX expression:
 //   1. render it to MathML with temml and with katex (output "mathml"),
@@ -14,7 +14,9 @@
 //      whitespace dropped, attributes sorted, attribute-less <mrow> flattened
 //      into its parent (or unwrapped when it is a fixed-arity argument).
 // Prints a table (equivalent share, throughput) and RESULT lines for the
-// test script; writes the failures to WORKDIR/failures-*.txt.
+// test script; writes the failures to WORKDIR/failures-*.txt. With
+// BENCH_REPEAT, also times both converters on the MathML repeated that many
+// times (corpusd as one process over a file, the peer in-process).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -27,7 +29,8 @@ const katex = require(path.join(nm, 'katex'));
 const m2l = require(path.join(nm, 'mathml-to-latex'));
 const MathMLToLaTeX = m2l.MathMLToLaTeX || (m2l.default && m2l.default.MathMLToLaTeX);
 
-const [exprFile, corpusd, work] = process.argv.slice(2);
+const [exprFile, corpusd, work, benchArg] = process.argv.slice(2);
+const benchRepeat = benchArg ? parseInt(benchArg, 10) : 0;
 const exprs = fs.readFileSync(exprFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
 fs.mkdirSync(work, { recursive: true });
 
@@ -176,3 +179,16 @@ for (const r of rows) {
     `${(100 * r.share).toFixed(1).padStart(6)}%  ${r.mbps.toFixed(2).padStart(6)}  ${r.secs.toFixed(3)}`);
 }
 for (const r of rows) console.log(`RESULT ${r.tool} ${r.src} ${r.share.toFixed(4)}`);
+
+if (benchRepeat > 0) {
+  const all = [];
+  for (let r = 0; r < benchRepeat; r++) all.push(...sources.temml.filter((x) => x !== null), ...sources.katex.filter((x) => x !== null));
+  const bytes = all.reduce((n, s) => n + Buffer.byteLength(s), 0);
+  const c = runCorpusd(all, 'bench');
+  const p = runPeer(all);
+  console.log(`\nthroughput on ${all.length} MathML formulas (${(bytes / 1e6).toFixed(1)} MB):`);
+  console.log('converter           formulas/s      MB/s');
+  console.log(`corpusd           ${(all.length / c.secs).toFixed(0).padStart(12)}  ${(bytes / 1e6 / c.secs).toFixed(2).padStart(8)}`);
+  console.log(`mathml-to-latex   ${(all.length / p.secs).toFixed(0).padStart(12)}  ${(bytes / 1e6 / p.secs).toFixed(2).padStart(8)}`);
+  console.log(`ratio corpusd/mathml-to-latex: ${(p.secs / c.secs).toFixed(1)}x`);
+}

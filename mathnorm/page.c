@@ -733,6 +733,11 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
 {
     if (!out->data) sbuf_reserve(out, n + 1);
     size_t i = 0, lit = 0;   /* s[lit..i) is pending literal text */
+    /* Closers searched for and not found: after a few, an opener of that
+     * kind is literal, so hostile text (thousands of unclosed \( ) stays
+     * linear. */
+    int fails[MAX_DELIMS] = {0}, env_fails = 0, wiki_fails = 0;
+    enum { MAX_CLOSER_MISSES = 8 };
 #define FLUSH_LIT()                                                       \
     do {                                                                  \
         for (size_t q_ = lit; q_ < i; q_++) {                             \
@@ -753,9 +758,10 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
         }
         if (ch == '\\' && latex_command_at(s, n, i)) pg->signals[S_LATEX_CMD] = 1;
         /* environments */
-        if (ch == '\\') {
+        if (ch == '\\' && env_fails < MAX_CLOSER_MISSES && i + 7 <= n && !strncmp(s + i, "\\begin{", 7)) {
             int display = 1;
             size_t e = env_end(s, n, i, &display);
+            if (!e) env_fails++;
             if (e) {
                 FLUSH_LIT();
                 put_formula(pg, out, s + i, e - i, display, F_TEX_ENV);
@@ -764,9 +770,11 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
             }
         }
         /* escaped wiki math: <math>..</math> as text */
-        if (ch == '<' && i + 6 <= n && !strncasecmp(s + i, "<math", 5) && (s[i + 5] == '>' || s[i + 5] == ' ')) {
+        if (ch == '<' && wiki_fails < MAX_CLOSER_MISSES && i + 6 <= n && !strncasecmp(s + i, "<math", 5) &&
+            (s[i + 5] == '>' || s[i + 5] == ' ')) {
             const char *gt = memchr(s + i, '>', n - i);
             const char *end = gt ? find_ci(gt, n - (size_t)(gt - s), "</math>") : NULL;
+            if (!end) wiki_fails++;
             if (gt && end) {
                 FLUSH_LIT();
                 int display = memmem(s + i, (size_t)(gt - (s + i)), "block", 5) != NULL;
@@ -780,7 +788,7 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
         size_t bl = 0;
         for (int k = 0; k < pg->nd; k++) {
             size_t l = strlen(pg->d[k].open);
-            if (l > bl && i + l <= n && !strncmp(s + i, pg->d[k].open, l)) {
+            if (l > bl && i + l <= n && fails[k] < MAX_CLOSER_MISSES && !strncmp(s + i, pg->d[k].open, l)) {
                 best = k;
                 bl = l;
             }
@@ -819,6 +827,7 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
             found = h + 1;
             break;
         }
+        if (!found && !single_dollar) fails[best]++;
         if (!found || found - 1 == start) {
             i += single_dollar ? 1 : ol;
             continue;

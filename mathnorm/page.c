@@ -344,8 +344,9 @@ static int hexval(char c)
     return -1;
 }
 
-/* URL-decodes s[0..n) into out ('+' is a space in query strings). */
-static void url_decode(const char *s, size_t n, sbuf *out)
+/* URL-decodes s[0..n) into out; '+' is a space in form-encoded query
+ * parameters (WordPress latex=), a plus in raw queries (codecogs, mimeTeX). */
+static void url_decode(const char *s, size_t n, sbuf *out, int plus_is_space)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
@@ -357,7 +358,7 @@ static void url_decode(const char *s, size_t n, sbuf *out)
                 continue;
             }
         }
-        sbuf_putc(out, s[i] == '+' ? ' ' : s[i]);
+        sbuf_putc(out, s[i] == '+' && plus_is_space ? ' ' : s[i]);
     }
 }
 
@@ -373,7 +374,7 @@ static int query_param(const char *url, const char *key, sbuf *out)
             const char *e = strchr(v, '&');
             if (!e) e = v + strlen(v);
             /* &amp; left undecoded in an attribute */
-            url_decode(v, (size_t)(e - v), out);
+            url_decode(v, (size_t)(e - v), out, 1);
             return 1;
         }
         p = strchr(p, '&');
@@ -455,7 +456,7 @@ static int node_img(mathnorm_page *pg, xmlNode *n, sbuf *out)
                    ci_contains(src, "mathtex.cgi") || ci_contains(src, "mimetex.") || ci_contains(src, "latex.cgi")) {
             const char *q = strchr(src, '?');
             if (q && q[1]) {
-                url_decode(q + 1, strlen(q + 1), t);
+                url_decode(q + 1, strlen(q + 1), t, 0);
                 by_url = 1;
                 if (ci_contains(src, "codecogs")) pg->signals[S_CODECOGS] = 1;
             }
@@ -631,20 +632,6 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         }
         return has_class(n, "MathJax_Preview") ? 1 : 0;
     }
-    /* KaTeX: the TeX annotation (or the MathML) inside .katex-mathml */
-    if (has_class(n, "katex-display") || has_class(n, "katex")) {
-        xmlNode *m = find_desc(n, "math", NULL);
-        if (!m) return 0;
-        sbuf_reset(t);
-        mathnorm_mathml_node_to_latex(m, t, &pg->st);
-        int display = has_class(n, "katex-display") ||
-                      (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block"));
-        sbuf copy = SBUF_INIT;
-        sbuf_append(&copy, t->data ? t->data : "", t->len);
-        put_formula(pg, out, copy.data, copy.len, display, display ? F_KATEX_DISPLAY : F_KATEX);
-        sbuf_free(&copy);
-        return 1;
-    }
     if (has_class(n, "math-container") || has_class(n, "wp-katex-eq")) {
         int wp = has_class(n, "wp-katex-eq");
         sbuf src = SBUF_INIT;
@@ -660,6 +647,20 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         if (is_el(n, "div")) display = 1;
         put_formula(pg, out, s, l, display, wp ? F_WP_KATEX : F_MATH_CONTAINER);
         sbuf_free(&src);
+        return 1;
+    }
+    /* KaTeX: the TeX annotation (or the MathML) inside .katex-mathml */
+    if (has_class(n, "katex-display") || has_class(n, "katex")) {
+        xmlNode *m = find_desc(n, "math", NULL);
+        if (!m) return 0;
+        sbuf_reset(t);
+        mathnorm_mathml_node_to_latex(m, t, &pg->st);
+        int display = has_class(n, "katex-display") ||
+                      (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block"));
+        sbuf copy = SBUF_INIT;
+        sbuf_append(&copy, t->data ? t->data : "", t->len);
+        put_formula(pg, out, copy.data, copy.len, display, display ? F_KATEX_DISPLAY : F_KATEX);
+        sbuf_free(&copy);
         return 1;
     }
     if (!strcasecmp(nm, "img")) return node_img(pg, n, out);

@@ -258,7 +258,7 @@ static int parse_simple(am *a, piece *p)
             mathnorm_emits(&p->tex, closed && closer ? closer->tex : ".");
         }
         if (inner.len) sbuf_append(&p->inner, inner.data, inner.len);
-        else sbuf_reserve(&p->inner, 1);
+        else sbuf_append(&p->inner, "", 0);
         p->grouped = !strcmp(t->in, "(") || !strcmp(t->in, "[") || !strcmp(t->in, "{") || !strcmp(t->in, "{:");
         sbuf_free(&inner);
         return 1;
@@ -431,6 +431,6 @@ void mathnorm_asciimath_to_latex(const char *s, size_t n, sbuf *out, mathnorm_st
     am a = {s, n, 0, 0, st ? st : &dummy};
     int closed;
     const am_tok *closer = NULL;
-    if (!out->data) sbuf_reserve(out, 16);
+    if (!out->data) sbuf_append(out, "", 0);
     parse_expr(&a, out, 0, &closed, &closer);
 }

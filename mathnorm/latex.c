@@ -48,7 +48,7 @@ static int ends_with_control_word(const sbuf *out)
 void mathnorm_emit(sbuf *out, const char *s, size_t n)
 {
     if (n == 0) {
-        if (!out->data) sbuf_reserve(out, 16);
+        if (!out->data) sbuf_append(out, "", 0);
         return;
     }
     if (is_letter(s[0]) && ends_with_control_word(out)) sbuf_putc(out, ' ');

@@ -1461,7 +1461,7 @@ void mathnorm_mathml_node_to_latex(xmlNode *math, sbuf *out, mathnorm_stats *st)
 {
     mathnorm_stats dummy = {0};
     mm_ctx c = {st ? st : &dummy, 0, 0};
-    if (!out->data) sbuf_reserve(out, 64);
+    if (!out->data) sbuf_append(out, "", 0);
     if (is(math, "math")) {
         /* prefer the TeX source a renderer left behind */
         for (xmlNode *ch = math->children; ch; ch = ch->next)
@@ -1587,7 +1587,7 @@ int mathnorm_mathml_to_latex_stats(const char *xml, size_t n, sbuf *out, mathnor
 {
     mathnorm_stats dummy = {0};
     if (!st) st = &dummy;
-    if (!out->data) sbuf_reserve(out, 64);
+    if (!out->data) sbuf_append(out, "", 0);
     if (n > 16u * MATHNORM_MAX_FORMULA) {
         st->oversized++;
         return cd_fail(e, CD_EINPUT, "mathml: %zu bytes is over the %u-byte bound", n, 16u * MATHNORM_MAX_FORMULA);

@@ -320,7 +320,7 @@ static int put_formula(mathnorm_page *pg, sbuf *out, const char *tex, size_t n, 
         n = MATHNORM_MAX_FORMULA;
     }
     if (n == 0) {
-        if (!out->data) sbuf_reserve(out, 1);
+        if (!out->data) sbuf_append(out, "", 0);
         return 0;
     }
     sbuf_puts(out, display ? "$$" : "$");
@@ -732,7 +732,7 @@ static int latex_command_at(const char *s, size_t n, size_t i)
 
 void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
 {
-    if (!out->data) sbuf_reserve(out, n + 1);
+    if (!out->data) sbuf_append(out, "", 0);
     size_t i = 0, lit = 0;   /* s[lit..i) is pending literal text */
     /* Closers searched for and not found: after a few, an opener of that
      * kind is literal, so hostile text (thousands of unclosed \( ) stays

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/doc.h"
+#include "core/stage.h"
 #include "mathnorm/mathnorm.h"
 #include "mathnorm/mathnorm_internal.h"
 #include "tests/test.h"
@@ -226,4 +227,38 @@ TEST(mathnorm_annotate)
     mathnorm_page *p2 = mathnorm_page_new(NULL);
     CHECK(!mathnorm_page_is_math(p2));
     mathnorm_page_free(p2);
+}
+
+TEST(mathnorm_math_route_stage)
+{
+    const stage_ops *ops = registry_stage("math_route");
+    CHECK(ops != NULL);
+    if (!ops) return;
+    cd_err e;
+    cfg_params *p = cfg_params_bind(ops->params, NULL, "stage 'math_route'", &e);
+    CHECK(p != NULL);
+    void *shared = NULL;
+    CHECK_INT_EQ(ops->init(p, &shared, &e), 0);
+    stage st = {0};
+    st.ops = ops;
+    st.params = p;
+    st.shared = shared;
+    stage_ctx ctx = {0};
+    st.ctx = &ctx;
+    doc_batch b = {0};
+    const char *lines[] = {
+        "{\"id\":\"a\",\"text\":\"x\",\"metadata\":{\"math\":{\"forms\":[\"mathml\"],\"score\":3}}}",
+        "{\"id\":\"b\",\"text\":\"y\",\"metadata\":{\"math\":{\"forms\":[],\"score\":0}}}",
+        "{\"id\":\"c\",\"text\":\"z\",\"metadata\":{}}",
+    };
+    for (int i = 0; i < 3; i++) doc_batch_push(&b, doc_from_json(lines[i], strlen(lines[i]), &e));
+    CHECK_INT_EQ(ops->process(&st, &b, &e), 0);
+    CHECK_STR_EQ(b.docs[0]->subset, "math");
+    CHECK(b.docs[1]->subset == NULL);
+    CHECK(b.docs[2]->subset == NULL);
+    CHECK_INT_EQ(stats_get_count(&st.stats, "routed_math"), 1);
+    doc_batch_free(&b);
+    stats_free(&st.stats);
+    ops->fini(shared);
+    cfg_params_free(p);
 }

@@ -13,7 +13,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "SKIP: node/npm not installed"; exit 77
 fi
 if [ ! -f "$dir/node_modules/temml/dist/temml.cjs" ] || [ ! -d "$dir/node_modules/katex" ] ||
-   [ ! -d "$dir/node_modules/mathml-to-latex" ]; then
+   [ ! -d "$dir/node_modules/mathml-to-latex" ] || [ ! -d "$dir/node_modules/asciimath2tex" ]; then
   if ! timeout 180 npm install --prefix "$dir" --no-package-lock --no-audit --no-fund >/dev/null 2>&1; then
     echo "SKIP: npm registry unreachable: could not install temml, katex, mathml-to-latex (round-trip NOT checked)"
     exit 77

@@ -554,6 +554,12 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
     if (!n || n->type != XML_ELEMENT_NODE) return 0;
     const char *nm = lname(n);
     sbuf *t = &pg->tmp;
+    /* fast path: extract asks about every element of every page */
+    if (strcasecmp(nm, "math") && strcasecmp(nm, "script") && strcasecmp(nm, "img") && strcasecmp(nm, "sup") &&
+        strcasecmp(nm, "sub") && strcasecmp(nm, "mjx-container")) {
+        const char *cls = get_attr(n, "class");
+        if (!cls || !(strcasestr(cls, "math") || strcasestr(cls, "katex"))) return 0;
+    }
 
     if (!strcasecmp(nm, "math")) {
         sbuf_reset(t);
@@ -730,6 +736,20 @@ static int latex_command_at(const char *s, size_t n, size_t i)
     return 0;
 }
 
+/* Appends s[from..to) as prose: each unescaped '$' becomes \$. */
+static void flush_literal(const char *s, size_t from, size_t to, sbuf *out)
+{
+    while (from < to) {
+        const char *d = memchr(s + from, '$', to - from);
+        size_t end = d ? (size_t)(d - s) : to;
+        sbuf_append(out, s + from, end - from);
+        if (!d) break;
+        if (end == 0 || s[end - 1] != '\\') sbuf_putc(out, '\\');
+        sbuf_putc(out, '$');
+        from = end + 1;
+    }
+}
+
 void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
 {
     if (!out->data) sbuf_append(out, "", 0);
@@ -739,13 +759,7 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
      * linear. */
     int fails[MAX_DELIMS] = {0}, env_fails = 0, wiki_fails = 0;
     enum { MAX_CLOSER_MISSES = 8 };
-#define FLUSH_LIT()                                                       \
-    do {                                                                  \
-        for (size_t q_ = lit; q_ < i; q_++) {                             \
-            if (s[q_] == '$' && (q_ == 0 || s[q_ - 1] != '\\')) sbuf_putc(out, '\\'); \
-            sbuf_putc(out, s[q_]);                                        \
-        }                                                                 \
-    } while (0)
+#define FLUSH_LIT() flush_literal(s, lit, i, out)
     while (i < n) {
         char ch = s[i];
         if (!pg->special[(unsigned char)ch]) {

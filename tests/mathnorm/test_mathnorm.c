@@ -262,3 +262,62 @@ TEST(mathnorm_math_route_stage)
     ops->fini(shared);
     cfg_params_free(p);
 }
+
+/* Expected values follow the MathML 3 / MathML Core definitions of each
+ * element (written by hand), not converter output. */
+TEST(mathnorm_mathml_element_coverage)
+{
+    CHECK_MML("<math><mi>a</mi><mspace width=\"1em\"/><mi>b</mi></math>", "a\\quad b");
+    CHECK_MML("<math><mi>a</mi><mspace width=\"0.1667em\"/><mi>b</mi></math>", "a\\,b");
+    CHECK_MML("<math><mi>a</mi><mspace linebreak=\"newline\"/><mi>b</mi></math>", "a\\\\ b");
+    CHECK_MML("<math><ms>hi</ms></math>", "\\text{\"hi\"}");
+    CHECK_MML("<math><mtext>50% of $x &amp; y_1</mtext></math>", "\\text{50\\% of \\$x \\& y\\_1}");
+    CHECK_MML("<math><mphantom><mi>x</mi></mphantom></math>", "\\phantom{x}");
+    CHECK_MML("<math><mpadded width=\"+1em\"><mi>x</mi></mpadded></math>", "x");
+    CHECK_MML("<math><menclose notation=\"updiagonalstrike\"><mi>x</mi></menclose></math>", "\\cancel{x}");
+    CHECK_MML("<math><menclose notation=\"updiagonalstrike downdiagonalstrike\"><mi>x</mi></menclose></math>",
+              "\\xcancel{x}");
+    CHECK_MML("<math><menclose notation=\"top\"><mi>x</mi></menclose></math>", "\\overline{x}");
+    CHECK_MML("<math><mstyle displaystyle=\"true\"><mfrac><mn>1</mn><mn>2</mn></mfrac></mstyle></math>",
+              "\\dfrac{1}{2}");
+    CHECK_MML("<math><mfrac bevelled=\"true\"><mn>1</mn><mn>2</mn></mfrac></math>", "1/2");
+    CHECK_MML("<math><mfenced open=\"[\" close=\")\" separators=\";\"><mi>a</mi><mi>b</mi></mfenced></math>",
+              "\\left[a;b\\right)");
+    CHECK_MML("<math><munder><mi>x</mi><mo>&#x23DF;</mo></munder></math>", "\\underbrace{x}");
+    CHECK_MML("<math><mover><mover><mi>x</mi><mo>&#x23DE;</mo></mover><mi>n</mi></mover></math>",
+              "\\overbrace{x}^n");
+    CHECK_MML("<math><munderover><mo>&#x222B;</mo><mn>0</mn><mn>1</mn></munderover></math>", "\\int\\limits_0^1");
+    CHECK_MML("<math><msub><mo>&#x2211;</mo><mi>i</mi></msub></math>", "\\sum\\nolimits_i");
+    CHECK_MML("<math><munder><mi>lim</mi><mrow><mi>x</mi><mo>&#x2192;</mo><mn>0</mn></mrow></munder></math>",
+              "\\lim_{x\\to0}");
+    CHECK_MML("<math><mover><mi>x</mi><mi>y</mi></mover></math>", "\\overset{y}{x}");
+    CHECK_MML("<math><msup><mi>f</mi><mo>&#x2032;</mo></msup></math>", "f'");
+    CHECK_MML("<math><mi>x</mi><mo>&#x2260;</mo><mi>y</mi></math>", "x\\neq y");
+    CHECK_MML("<math><mi>x</mi><mo>=&#x338;</mo><mi>y</mi></math>", "x\\not=y");
+    CHECK_MML("<math><maction actiontype=\"toggle\" selection=\"2\"><mi>a</mi><mi>b</mi></maction></math>", "b");
+    CHECK_MML("<math><mtable><mlabeledtr><mtd><mtext>(1)</mtext></mtd><mtd><mi>x</mi></mtd></mlabeledtr></mtable>"
+              "</math>",
+              "\\begin{matrix}x\\end{matrix}");
+    CHECK_MML("<math><mtable columnalign=\"right left\" columnspacing=\"0em\"><mtr><mtd><mi>a</mi></mtd><mtd>"
+              "<mo>=</mo><mi>b</mi></mtd></mtr></mtable></math>",
+              "\\begin{aligned}a & =b\\end{aligned}");
+    CHECK_MML("<math><mtable columnlines=\"solid\"><mtr><mtd><mn>1</mn></mtd><mtd><mn>2</mn></mtd></mtr></mtable>"
+              "</math>",
+              "\\begin{array}{c|c}1 & 2\\end{array}");
+    CHECK_MML("<math><mrow><mo>|</mo><mtable><mtr><mtd><mi>a</mi></mtd></mtr></mtable><mo>|</mo></mrow></math>",
+              "\\begin{vmatrix}a\\end{vmatrix}");
+    /* a middle bar becomes \middle only when marked stretchy (P(A|B) stays readable) */
+    CHECK_MML("<math><mrow><mo>(</mo><mi>a</mi><mo stretchy=\"true\">|</mo><mi>b</mi><mo>)</mo></mrow></math>",
+              "\\left(a\\middle|b\\right)");
+    CHECK_MML("<math><mrow><mo>(</mo><mi>a</mi><mo>|</mo><mi>b</mi><mo>)</mo></mrow></math>", "\\left(a|b\\right)");
+    CHECK_MML("<math><mo minsize=\"1.2em\" maxsize=\"1.2em\">(</mo></math>", "\\big(");
+    CHECK_MML("<math><mi mathvariant=\"bold\">v</mi><mi mathvariant=\"script\">L</mi><mi mathvariant=\"sans-serif\">"
+              "T</mi><mi mathvariant=\"monospace\">x</mi><mi mathvariant=\"normal\">d</mi></math>",
+              "\\mathbf{v}\\mathcal{L}\\mathsf{T}\\mathtt{x}\\mathrm{d}");
+    CHECK_MML("<math><mi>&#x1D504;</mi><mi>&#x1D6C2;</mi><mn>&#x1D7D9;</mn></math>",
+              "\\mathfrak{A}\\boldsymbol{\\alpha}\\mathbb{1}");
+    CHECK_MML("<math><mi>sgn</mi><mo>&#x2061;</mo><mi>x</mi></math>", "\\operatorname{sgn}x");
+    CHECK_MML("<math><mi>abc</mi></math>", "\\mathrm{abc}");
+    CHECK_MML("<math><mo>&#x2200;</mo><mi>x</mi><mo>&#x2203;</mo><mi>y</mi><mo>&#x21D2;</mo><mo>&#x22A5;</mo></math>",
+              "\\forall x\\exists y\\Rightarrow\\perp");
+}

@@ -311,10 +311,39 @@ const mathnorm_stats *mathnorm_page_stats(const mathnorm_page *pg)
 /* --------------------------------------------------------------- emitting */
 
 /* Appends $tex$ or $$tex$$ (trimmed; empty formulas are not written). */
+/* {\displaystyle X} around a whole formula (Wikipedia's annotations and
+ * alt texts) carries no content: X is kept. */
+static void strip_style_wrapper(const char **tex, size_t *n)
+{
+    static const char *const w[] = {"{\\displaystyle", "{\\textstyle"};
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(w[k]);
+        const char *s = *tex;
+        if (*n < l + 1 || strncmp(s, w[k], l) != 0 || s[*n - 1] != '}' || isalpha((unsigned char)s[l])) continue;
+        int d = 0;
+        size_t i;
+        for (i = 0; i < *n; i++) {
+            if (s[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (s[i] == '{') d++;
+            else if (s[i] == '}' && --d == 0) break;
+        }
+        if (i != *n - 1) continue;   /* the first brace closes before the end */
+        *tex = s + l;
+        *n -= l + 1;
+        while (*n && isspace((unsigned char)**tex)) (*tex)++, (*n)--;
+        while (*n && isspace((unsigned char)(*tex)[*n - 1])) (*n)--;
+        return;
+    }
+}
+
 static int put_formula(mathnorm_page *pg, sbuf *out, const char *tex, size_t n, int display, int form)
 {
     while (n && isspace((unsigned char)*tex)) tex++, n--;
     while (n && isspace((unsigned char)tex[n - 1])) n--;
+    strip_style_wrapper(&tex, &n);
     if (n > MATHNORM_MAX_FORMULA) {
         pg->st.oversized++;
         n = MATHNORM_MAX_FORMULA;
@@ -612,6 +641,24 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         }
         sbuf_free(&src);
         return 1;
+    }
+    /* Wikipedia/MediaWiki: a span holding hidden MathML and a fallback image
+     * of the same formula; written once */
+    if (has_class(n, "mwe-math-element")) {
+        xmlNode *m = find_desc(n, "math", NULL);
+        int display = find_desc(n, NULL, "mwe-math-mathml-display") || find_desc(n, NULL, "mwe-math-fallback-image-display");
+        if (m) {
+            if (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block")) display = 1;
+            sbuf_reset(t);
+            mathnorm_mathml_node_to_latex(m, t, &pg->st);
+            sbuf copy = SBUF_INIT;
+            sbuf_append(&copy, t->data ? t->data : "", t->len);
+            put_formula(pg, out, copy.data, copy.len, display, F_MATHML);
+            sbuf_free(&copy);
+            return 1;
+        }
+        xmlNode *img = find_desc(n, "img", NULL);
+        return img ? node_img(pg, img, out) : 0;
     }
     /* MathJax's rendered output: a duplicate when its source script follows */
     if (has_class(n, "MathJax_Preview") || has_class(n, "MathJax") || has_class(n, "MathJax_Display") ||

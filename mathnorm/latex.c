@@ -107,7 +107,8 @@ int mathnorm_emit_cp(sbuf *out, uint32_t cp)
         if (font) sbuf_putc(out, '}');
         return 1;
     }
-    if (cp == 0xFFFD || cp == 0xFEFF || (cp >= 0x200B && cp <= 0x200D)) return cp != 0xFFFD;
+    /* zero-width characters and variation selectors carry no content */
+    if (cp == 0xFEFF || (cp >= 0x200B && cp <= 0x200D) || (cp >= 0xFE00 && cp <= 0xFE0F)) return 1;
     /* unmapped: keep the character itself */
     utf8_put(out, cp);
     return 0;

@@ -1144,6 +1144,33 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
 
 /* ------------------------------------------------------------------- rows */
 
+static int is_mod_word(xmlNode *n)
+{
+    sbuf t = SBUF_INIT;
+    subtree_text(n, &t);
+    int r = t.len == 3 && !memcmp(t.data, "mod", 3);
+    sbuf_free(&t);
+    return r;
+}
+
+/* ( mod <0.3333em> ARG ): returns how many nodes the pattern spans
+ * (through the closing paren), 0 if it is not there. */
+static size_t pmod_at(xmlNode **seq, size_t n)
+{
+    if (n < 5 || !is(seq[0], "mo") || token_cp(seq[0]) != '(' || !is_mod_word(seq[1]) || !is(seq[2], "mspace"))
+        return 0;
+    for (size_t j = 3; j < n; j++)
+        if (is(seq[j], "mo") && token_cp(seq[j]) == ')') return j > 3 ? j + 1 : 0;
+    return 0;
+}
+
+static void emit_pmod(mm_ctx *c, xmlNode **seq, size_t used, sbuf *out)
+{
+    mathnorm_emits(out, "\\pmod{");
+    for (size_t j = 3; j + 1 < used; j++) conv(c, seq[j], out);
+    sbuf_putc(out, '}');
+}
+
 /* Converts a sequence of children (an mrow's, or an inferred mrow's), with
  * fences and tables recognised across siblings. */
 static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
@@ -1208,6 +1235,26 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
             token_cp(x) != 0) {
             emit_fence(out, "\\middle", x);
             continue;
+        }
+        /* \pmod{n}: a 1em space, then ( mod <space> n ) flat (KaTeX) or in an mrow (temml) */
+        if (is(x, "mspace") && attr_is(x, "width", "1em")) {
+            xmlNode **seq = kids + i + 1;
+            size_t avail = e - i - 1;
+            xmlNode *inner[64];
+            if (avail >= 1 && is(seq[0], "mrow")) {
+                size_t m = elem_children(seq[0], inner, 64);
+                if (m <= 64 && pmod_at(inner, m) == m) {
+                    emit_pmod(c, inner, m, out);
+                    i += 1;
+                    continue;
+                }
+            }
+            size_t used = pmod_at(seq, avail);
+            if (used) {
+                emit_pmod(c, seq, used, out);
+                i += used;
+                continue;
+            }
         }
         /* the thin spaces temml puts around \sin's function application */
         if (is(x, "mspace") && i > 0 && is(kids[i - 1], "mo") && token_cp(kids[i - 1]) == 0x2061) continue;

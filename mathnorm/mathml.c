@@ -297,8 +297,28 @@ static int is_ascii_letters(const char *s, size_t n)
     return 1;
 }
 
+static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out);
+
+/* Text of a whole subtree (for tokens that wrap elements). */
+static void subtree_text(xmlNode *root, sbuf *t)
+{
+    for (xmlNode *x = root->children; x; x = next_in(x, root))
+        if (x->type == XML_TEXT_NODE && x->content) sbuf_puts(t, (const char *)x->content);
+}
+
+static int has_elem_child(xmlNode *n)
+{
+    for (xmlNode *ch = n->children; ch; ch = ch->next)
+        if (ch->type == XML_ELEMENT_NODE && !is(ch, "mglyph") && !is(ch, "malignmark")) return 1;
+    return 0;
+}
+
 static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);   /* KaTeX nests layout in <mi> (\underset{x}{\arg\min}) */
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     const char *mv = attr(n, "mathvariant");
@@ -374,6 +394,10 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
 
 static void conv_mn(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     const char *font = variant_font(attr(n, "mathvariant"), 0);
@@ -461,22 +485,6 @@ static const char *big_size(const char *minsize)
     return "\\Bigg";
 }
 
-static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out);
-
-/* Text of a whole subtree (for tokens that wrap elements). */
-static void subtree_text(xmlNode *root, sbuf *t)
-{
-    for (xmlNode *x = root->children; x; x = next_in(x, root))
-        if (x->type == XML_TEXT_NODE && x->content) sbuf_puts(t, (const char *)x->content);
-}
-
-static int has_elem_child(xmlNode *n)
-{
-    for (xmlNode *ch = n->children; ch; ch = ch->next)
-        if (ch->type == XML_ELEMENT_NODE && !is(ch, "mglyph") && !is(ch, "malignmark")) return 1;
-    return 0;
-}
-
 static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
 {
     if (has_elem_child(n)) {
@@ -531,6 +539,10 @@ static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
 
 static void conv_mtext(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);
+        return;
+    }
     sbuf t = SBUF_INIT;
     for (xmlNode *ch = n->children; ch; ch = ch->next)
         if ((ch->type == XML_TEXT_NODE || ch->type == XML_CDATA_SECTION_NODE) && ch->content)

@@ -318,6 +318,9 @@ TEST(mathnorm_mathml_element_coverage)
               "\\mathfrak{A}\\boldsymbol{\\alpha}\\mathbb{1}");
     CHECK_MML("<math><mi>sgn</mi><mo>&#x2061;</mo><mi>x</mi></math>", "\\operatorname{sgn}x");
     CHECK_MML("<math><mi>abc</mi></math>", "\\mathrm{abc}");
+    /* layout nested inside a token (KaTeX does this) is converted, not lost */
+    CHECK_MML("<math><mi><munder><mo><mi>arg</mi><mi>min</mi></mo><mi>x</mi></munder></mi></math>",
+              "\\underset{x}{\\arg\\min}");
     CHECK_MML("<math><mo>&#x2200;</mo><mi>x</mi><mo>&#x2203;</mo><mi>y</mi><mo>&#x21D2;</mo><mo>&#x22A5;</mo></math>",
               "\\forall x\\exists y\\Rightarrow\\perp");
 }

@@ -63,6 +63,8 @@ struct mathnorm_page {
     int nd;
     int declared_inline, declared_display;   /* the page's config named them */
     unsigned char special[256];              /* bytes that may start math in text */
+    int no_environments;                     /* MathJax processEnvironments: false */
+    int katex_default;                       /* KaTeX auto-render called without delimiters */
     sbuf tmp;
 };
 
@@ -238,6 +240,10 @@ static void scan_config(mathnorm_page *pg, const char *s, size_t n)
     const char *end = s + n;
     if (strstr(s, "MathJax") || strstr(s, "mathjax")) pg->signals[S_MATHJAX] = 1;
     if (strstr(s, "katex") || strstr(s, "renderMathInElement")) pg->signals[S_KATEX] = 1;
+    if (strstr(s, "processEnvironments") && strstr(s, "false") &&
+        strstr(strstr(s, "processEnvironments"), "false") - strstr(s, "processEnvironments") < 24)
+        pg->no_environments = 1;
+    if (strstr(s, "renderMathInElement") && !strstr(s, "delimiters")) pg->katex_default = 1;
     if (parse_mathjax_list(pg, s, end, "inlineMath", 0)) pg->declared_inline = 1;
     if (parse_mathjax_list(pg, s, end, "displayMath", 1)) pg->declared_display = 1;
     if (strstr(s, "renderMathInElement") || strstr(s, "katex")) parse_katex_list(pg, s, end);
@@ -261,6 +267,8 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
             if (type && ci_contains(type, "math/")) pg->signals[S_MATHJAX] = 1;
             if (ci_contains(src, "mathjax")) pg->signals[S_MATHJAX] = 1;
             if (ci_contains(src, "katex")) pg->signals[S_KATEX] = 1;
+            const char *onload = get_attr(n, "onload");
+            if (onload && strstr(onload, "renderMathInElement")) scan_config(pg, onload, strlen(onload));
             if (!type || ci_contains(type, "javascript") || ci_contains(type, "text/x-mathjax-config") ||
                 ci_contains(type, "module")) {
                 sbuf t = SBUF_INIT;
@@ -281,6 +289,13 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
         if (has_class(n, "katex") || has_class(n, "katex-display")) pg->signals[S_KATEX] = 1;
         if (has_class(n, "MathJax") || has_class(n, "MathJax_Display") || is_el(n, "mjx-container"))
             pg->signals[S_MATHJAX] = 1;
+    }
+    /* KaTeX auto-render's own defaults: $$..$$, \(..\), \[..\] (no single $) */
+    if (pg->katex_default && !pg->declared_inline && !pg->declared_display) {
+        add_delim(pg, "$$", "$$", 1);
+        add_delim(pg, "\\(", "\\)", 0);
+        add_delim(pg, "\\[", "\\]", 1);
+        pg->declared_inline = pg->declared_display = 1;
     }
     /* defaults when the page declares nothing: MathJax's plus $..$ */
     if (!pg->declared_inline) {
@@ -820,7 +835,8 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
         }
         if (ch == '\\' && latex_command_at(s, n, i)) pg->signals[S_LATEX_CMD] = 1;
         /* environments */
-        if (ch == '\\' && env_fails < MAX_CLOSER_MISSES && i + 7 <= n && !strncmp(s + i, "\\begin{", 7)) {
+        if (ch == '\\' && !pg->no_environments && env_fails < MAX_CLOSER_MISSES && i + 7 <= n &&
+            !strncmp(s + i, "\\begin{", 7)) {
             int display = 1;
             size_t e = env_end(s, n, i, &display);
             if (!e) env_fails++;

@@ -26,6 +26,10 @@ for page in tests/mathnorm/pages/*.html; do
   done <"$exp"
   if [ $fail -ne 0 ]; then echo "--- output of $page:"; cat "$tmp/out"; fi
 done
+# stdin gives the same text as the file
+"$CORPUSD" mathnorm tests/mathnorm/pages/mixed.html >"$tmp/a" 2>/dev/null
+"$CORPUSD" mathnorm - <tests/mathnorm/pages/mixed.html >"$tmp/b" 2>/dev/null
+cmp -s "$tmp/a" "$tmp/b" || { echo "FAIL: corpusd mathnorm - differs from the file"; fail=1; }
 echo "pages: $n checked"
 [ $n -gt 0 ] && exit $fail
 exit 1

@@ -131,3 +131,26 @@ void mathnorm_emit_text(sbuf *out, const char *s, size_t n)
         }
     }
 }
+
+void mathnorm_decode_entities(sbuf *t)
+{
+    if (!t->data || !memchr(t->data, '&', t->len)) return;
+    sbuf o = SBUF_INIT;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->data[i] == '&') {
+            size_t j = i + 1;
+            while (j < t->len && j - i < 32 && ((t->data[j] >= 'a' && t->data[j] <= 'z') ||
+                                                 (t->data[j] >= 'A' && t->data[j] <= 'Z')))
+                j++;
+            uint32_t cp = j < t->len && t->data[j] == ';' ? mathnorm_entity(t->data + i + 1, j - i - 1) : 0;
+            if (cp) {
+                utf8_put(&o, cp);
+                i = j;
+                continue;
+            }
+        }
+        sbuf_putc(&o, t->data[i]);
+    }
+    sbuf_free(t);
+    *t = o;
+}

@@ -130,6 +130,7 @@ static void token_text(xmlNode *n, sbuf *t)
             if (alt) sbuf_puts(t, alt);
         }
     }
+    mathnorm_decode_entities(t);
     size_t b = 0, e = t->len;
     while (b < e && strchr(" \t\r\n", t->data[b])) b++;
     while (e > b && strchr(" \t\r\n", t->data[e - 1])) e--;
@@ -547,6 +548,7 @@ static void conv_mtext(mm_ctx *c, xmlNode *n, sbuf *out)
     for (xmlNode *ch = n->children; ch; ch = ch->next)
         if ((ch->type == XML_TEXT_NODE || ch->type == XML_CDATA_SECTION_NODE) && ch->content)
             sbuf_puts(&t, (const char *)ch->content);
+    mathnorm_decode_entities(&t);
     /* whitespace-only text is a space command */
     int all_space = t.len > 0;
     for (size_t i = 0; i < t.len && all_space;) {
@@ -1560,8 +1562,11 @@ static void expand_entities(const char *s, size_t n, sbuf *out)
                 if (strcmp(name, "lt") && strcmp(name, "gt") && strcmp(name, "amp") && strcmp(name, "quot") &&
                     strcmp(name, "apos")) {
                     const htmlEntityDesc *d = htmlEntityLookup((const xmlChar *)name);
+                    uint32_t cp5 = d ? 0 : mathnorm_entity(name, strlen(name));
                     if (d) {
                         utf8_put(out, d->value);
+                    } else if (cp5) {
+                        utf8_put(out, cp5);
                     } else {
                         /* unknown entity: keep it visibly, as text */
                         sbuf_puts(out, "&amp;");

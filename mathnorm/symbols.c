@@ -11,6 +11,7 @@
 #include "mathnorm/mathnorm_internal.h"
 
 #include <stddef.h>
+#include <string.h>
 
 static const mathnorm_sym syms[] = {
     {0x00A0, "~"},
@@ -125,6 +126,10 @@ static const mathnorm_sym syms[] = {
     {0x2137, "\\gimel"},
     {0x2138, "\\daleth"},
     {0x2141, "\\Game"},
+    {0x2146, "\\mathrm{d}"},
+    {0x2147, "\\mathrm{e}"},
+    {0x2148, "\\mathrm{i}"},
+    {0x2149, "\\mathrm{j}"},
     {0x2190, "\\leftarrow"},
     {0x2191, "\\uparrow"},
     {0x2192, "\\rightarrow"},
@@ -575,5 +580,97 @@ int mathnorm_alnum(uint32_t cp, const char **font, uint32_t *base)
         *base = '0' + k % 10;
         return 1;
     }
+    return 0;
+}
+
+/* HTML5 / MathML named entities that HTML 4 (libxml2's table) lacks; MathML
+ * generators write them (&InvisibleTimes;, &RightArrow;). */
+static const struct { const char *name; uint32_t cp; } entities[] = {
+    {"ApplyFunction", 0x2061},
+    {"af", 0x2061},
+    {"InvisibleTimes", 0x2062},
+    {"it", 0x2062},
+    {"InvisibleComma", 0x2063},
+    {"ic", 0x2063},
+    {"PlusMinus", 0x00B1},
+    {"MinusPlus", 0x2213},
+    {"mp", 0x2213},
+    {"RightArrow", 0x2192},
+    {"rightarrow", 0x2192},
+    {"LeftArrow", 0x2190},
+    {"leftarrow", 0x2190},
+    {"LeftRightArrow", 0x2194},
+    {"Rightarrow", 0x21D2},
+    {"Implies", 0x21D2},
+    {"Leftarrow", 0x21D0},
+    {"Leftrightarrow", 0x21D4},
+    {"iff", 0x21D4},
+    {"UpArrow", 0x2191},
+    {"DownArrow", 0x2193},
+    {"Integral", 0x222B},
+    {"Sum", 0x2211},
+    {"Product", 0x220F},
+    {"PartialD", 0x2202},
+    {"Del", 0x2207},
+    {"nabla", 0x2207},
+    {"NotEqual", 0x2260},
+    {"LessEqual", 0x2264},
+    {"GreaterEqual", 0x2265},
+    {"leq", 0x2264},
+    {"geq", 0x2265},
+    {"Element", 0x2208},
+    {"in", 0x2208},
+    {"NotElement", 0x2209},
+    {"ForAll", 0x2200},
+    {"Exists", 0x2203},
+    {"CenterDot", 0x00B7},
+    {"centerdot", 0x00B7},
+    {"ThinSpace", 0x2009},
+    {"MediumSpace", 0x205F},
+    {"VeryThinSpace", 0x200A},
+    {"NegativeThinSpace", 0x200B},
+    {"NegativeMediumSpace", 0x200B},
+    {"NonBreakingSpace", 0x00A0},
+    {"Ropf", 0x211D},
+    {"Nopf", 0x2115},
+    {"Zopf", 0x2124},
+    {"Qopf", 0x211A},
+    {"Copf", 0x2102},
+    {"LeftAngleBracket", 0x27E8},
+    {"RightAngleBracket", 0x27E9},
+    {"VerticalBar", 0x2223},
+    {"mid", 0x2223},
+    {"DoubleVerticalBar", 0x2225},
+    {"parallel", 0x2225},
+    {"Tilde", 0x223C},
+    {"Congruent", 0x2261},
+    {"Proportional", 0x221D},
+    {"sube", 0x2286},
+    {"supe", 0x2287},
+    {"emptyset", 0x2205},
+    {"varnothing", 0x2205},
+    {"hbar", 0x210F},
+    {"planck", 0x210F},
+    {"ell", 0x2113},
+    {"OverBar", 0x00AF},
+    {"UnderBar", 0x005F},
+    {"Hat", 0x005E},
+    {"OverBrace", 0x23DE},
+    {"UnderBrace", 0x23DF},
+    {"compfn", 0x2218},
+    {"SmallCircle", 0x2218},
+    {"setminus", 0x2216},
+    {"Backslash", 0x2216},
+    {"infty", 0x221E},
+    {"Infinity", 0x221E},
+    {"dd", 0x2146},
+    {"ee", 0x2147},
+    {"ii", 0x2148},
+};
+
+uint32_t mathnorm_entity(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof entities / sizeof *entities; i++)
+        if (strlen(entities[i].name) == n && !memcmp(entities[i].name, name, n)) return entities[i].cp;
     return 0;
 }

@@ -324,3 +324,13 @@ TEST(mathnorm_mathml_element_coverage)
     CHECK_MML("<math><mo>&#x2200;</mo><mi>x</mi><mo>&#x2203;</mo><mi>y</mi><mo>&#x21D2;</mo><mo>&#x22A5;</mo></math>",
               "\\forall x\\exists y\\Rightarrow\\perp");
 }
+
+TEST(mathnorm_mathml_html5_entities)
+{
+    /* MathML entity names (HTML5) that libxml2's HTML 4 table lacks */
+    CHECK_MML("<math><mi>x</mi><mo>&InvisibleTimes;</mo><mi>y</mi><mo>&Implies;</mo><mi>z</mi></math>",
+              "xy\\Rightarrow z");
+    char *t = page_text("<p><math><mi>f</mi><mo>&ApplyFunction;</mo><mo>&LeftArrow;</mo><mi>&alpha;</mi></math></p>");
+    CHECK_STR_EQ(t, "$f\\gets\\alpha$");
+    free(t);
+}

@@ -65,6 +65,7 @@ struct mathnorm_page {
     unsigned char special[256];              /* bytes that may start math in text */
     int no_environments;                     /* MathJax processEnvironments: false */
     int katex_default;                       /* KaTeX auto-render called without delimiters */
+    int asciimath_ticks;                     /* MathJax AsciiMath input: `..` in text */
     sbuf tmp;
 };
 
@@ -244,6 +245,8 @@ static void scan_config(mathnorm_page *pg, const char *s, size_t n)
         strstr(strstr(s, "processEnvironments"), "false") - strstr(s, "processEnvironments") < 24)
         pg->no_environments = 1;
     if (strstr(s, "renderMathInElement") && !strstr(s, "delimiters")) pg->katex_default = 1;
+    if (strstr(s, "asciimath2jax") || strstr(s, "input/asciimath") || strstr(s, "input/AsciiMath"))
+        pg->asciimath_ticks = 1;
     if (parse_mathjax_list(pg, s, end, "inlineMath", 0)) pg->declared_inline = 1;
     if (parse_mathjax_list(pg, s, end, "displayMath", 1)) pg->declared_display = 1;
     if (strstr(s, "renderMathInElement") || strstr(s, "katex")) parse_katex_list(pg, s, end);
@@ -266,6 +269,9 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
             const char *src = get_attr(n, "src");
             if (type && ci_contains(type, "math/")) pg->signals[S_MATHJAX] = 1;
             if (ci_contains(src, "mathjax")) pg->signals[S_MATHJAX] = 1;
+            /* MathJax 2 combined configurations with AsciiMath input: AM_CHTML, TeX-MML-AM_CHTML */
+            if (ci_contains(src, "mathjax") && src && (strstr(src, "AM_") || strstr(src, "-AM")))
+                pg->asciimath_ticks = 1;
             if (ci_contains(src, "katex")) pg->signals[S_KATEX] = 1;
             const char *onload = get_attr(n, "onload");
             if (onload && strstr(onload, "renderMathInElement")) scan_config(pg, onload, strlen(onload));
@@ -307,6 +313,7 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
         add_delim(pg, "\\[", "\\]", 1);
     }
     pg->special['\\'] = pg->special['$'] = pg->special['<'] = 1;
+    if (pg->asciimath_ticks) pg->special['`'] = 1;
     for (int k = 0; k < pg->nd; k++) pg->special[(unsigned char)pg->d[k].open[0]] = 1;
     return pg;
 }
@@ -846,6 +853,21 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
                 i = lit = e;
                 continue;
             }
+        }
+        /* AsciiMath between backticks, on pages that load MathJax's AsciiMath input */
+        if (ch == '`' && pg->asciimath_ticks) {
+            const char *close = i + 1 < n ? memchr(s + i + 1, '`', n - i - 1) : NULL;
+            if (close && close > s + i + 1) {
+                FLUSH_LIT();
+                sbuf tex = SBUF_INIT;
+                mathnorm_asciimath_to_latex(s + i + 1, (size_t)(close - s) - i - 1, &tex, &pg->st);
+                put_formula(pg, out, tex.data ? tex.data : "", tex.len, 0, F_ASCIIMATH);
+                sbuf_free(&tex);
+                i = lit = (size_t)(close - s) + 1;
+                continue;
+            }
+            i++;
+            continue;
         }
         /* escaped wiki math: <math>..</math> as text */
         if (ch == '<' && wiki_fails < MAX_CLOSER_MISSES && i + 6 <= n && !strncasecmp(s + i, "<math", 5) &&

@@ -15,6 +15,7 @@
  */
 #include "mathnorm/mathnorm_internal.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #define AM_MAX_DEPTH 64
@@ -157,8 +158,40 @@ static void parse_expr(am *a, sbuf *out, int in_group, int *closed_by, const am_
 /* Matrices: ((a,b),(c,d)) or [[a,b],[c,d]]: at least two rows, each a
  * bracketed comma list with the same number of cells. On success the
  * cursor is past the outer closer and *out holds "a & b \\ c & d". */
+/* Cheap structural look-ahead before a matrix parse (which may backtrack):
+ * inside the outer bracket, at least two bracket groups separated by commas,
+ * found within MATRIX_SCAN bytes. Keeps hostile nesting from going
+ * exponential, together with the depth cap on attempts. */
+#define MATRIX_SCAN 4096
+#define MATRIX_MAX_DEPTH 8
+static int looks_like_matrix(const am *a)
+{
+    size_t i = a->i, end = a->n - a->i > MATRIX_SCAN ? a->i + MATRIX_SCAN : a->n;
+    int groups = 0;
+    for (;;) {
+        while (i < end && isspace((unsigned char)a->s[i])) i++;
+        if (i >= end || (a->s[i] != '(' && a->s[i] != '[')) return 0;
+        int d = 0;
+        for (; i < end; i++) {
+            char ch = a->s[i];
+            if (ch == '(' || ch == '[' || ch == '{') d++;
+            else if ((ch == ')' || ch == ']' || ch == '}') && --d == 0) break;
+        }
+        if (i >= end) return 0;
+        groups++;
+        i++;
+        while (i < end && isspace((unsigned char)a->s[i])) i++;
+        if (i < end && a->s[i] == ',') {
+            i++;
+            continue;
+        }
+        return groups >= 2 && i < end && (a->s[i] == ')' || a->s[i] == ']' || a->s[i] == '}' || a->s[i] == ':');
+    }
+}
+
 static int parse_matrix(am *a, sbuf *out, const am_tok **outer_closer)
 {
+    if (a->depth > MATRIX_MAX_DEPTH || !looks_like_matrix(a)) return 0;
     size_t save = a->i;
     int rows = 0, cols = -1, ok = 0;
     sbuf m = SBUF_INIT;

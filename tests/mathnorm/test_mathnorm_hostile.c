@@ -173,4 +173,13 @@ TEST(mathnorm_hostile_unclosed_delimiters)
     CHECK(out.len > 0);
     sbuf_free(&out);
     sbuf_free(&a);
+    /* nested would-be matrices with mismatched rows: no exponential backtracking */
+    sbuf m = SBUF_INIT;
+    for (int i = 0; i < 60; i++) sbuf_puts(&m, "((a,b),(c,");
+    for (int i = 0; i < 60; i++) sbuf_puts(&m, "d,e)))");
+    sbuf out2 = SBUF_INIT;
+    mathnorm_asciimath_to_latex(m.data, m.len, &out2, NULL);
+    CHECK(out2.len > 0);
+    sbuf_free(&out2);
+    sbuf_free(&m);
 }

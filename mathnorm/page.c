@@ -35,12 +35,12 @@
 enum {
     F_MATHML, F_MATHJAX_TEX, F_MATHJAX_DISPLAY, F_ASCIIMATH, F_MATHJAX_MML, F_KATEX, F_KATEX_DISPLAY,
     F_LATEX_IMG, F_WIKI_MATH, F_MATH_CONTAINER, F_WP_KATEX, F_TEX_INLINE, F_TEX_DISPLAY, F_TEX_ENV,
-    F_SUP_SUB, F_NFORMS
+    F_SUP_SUB, F_TEX_CLASS, F_NFORMS
 };
 static const char *const form_names[F_NFORMS] = {
     "mathml", "mathjax_tex", "mathjax_display", "asciimath", "mathjax_mml", "katex", "katex_display",
     "latex_img", "wiki_math", "math_container", "wp_katex", "tex_inline", "tex_display", "tex_env",
-    "sup_sub",
+    "sup_sub", "tex_class",
 };
 
 /* OpenWebMath's prefilter signals. */
@@ -609,7 +609,7 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
     if (strcasecmp(nm, "math") && strcasecmp(nm, "script") && strcasecmp(nm, "img") && strcasecmp(nm, "sup") &&
         strcasecmp(nm, "sub") && strcasecmp(nm, "mjx-container")) {
         const char *cls = get_attr(n, "class");
-        if (!cls || !(strcasestr(cls, "math") || strcasestr(cls, "katex"))) return 0;
+        if (!cls || !(strcasestr(cls, "math") || strcasestr(cls, "tex"))) return 0;
     }
 
     if (!strcasecmp(nm, "math")) {
@@ -737,6 +737,29 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         put_formula(pg, out, copy.data, copy.len, display, display ? F_KATEX_DISPLAY : F_KATEX);
         sbuf_free(&copy);
         return 1;
+    }
+    /* pandoc (<span class="math inline">\(..\)</span>, "math display") and
+     * jsMath (<span class="math">TeX</span>, <div class="math">): TeX inside */
+    if ((!strcasecmp(nm, "span") || !strcasecmp(nm, "div")) &&
+        (has_class(n, "math") || has_class(n, "tex") || has_class(n, "latex"))) {
+        sbuf src = SBUF_INIT;
+        text_content(n, &src);
+        const char *sp = src.data ? src.data : "";
+        size_t l = src.len;
+        int display = 0;
+        size_t before = l;
+        strip_tex_delims(&sp, &l, &display);
+        int delimited = l != before;
+        int ok = (delimited || strpbrk(sp, "\\^_=") != NULL) && l > 0 && !find_desc(n, NULL, NULL);
+        if (ok) {
+            display = display || has_class(n, "display") || !strcasecmp(nm, "div");
+            sbuf copy = SBUF_INIT;
+            sbuf_append(&copy, sp, l);
+            put_formula(pg, out, copy.data, copy.len, display, F_TEX_CLASS);
+            sbuf_free(&copy);
+        }
+        sbuf_free(&src);
+        if (ok) return 1;
     }
     if (!strcasecmp(nm, "img")) return node_img(pg, n, out);
     if (!strcasecmp(nm, "sup") || !strcasecmp(nm, "sub")) {

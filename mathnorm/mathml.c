@@ -1323,6 +1323,20 @@ static void conv_fenced(mm_ctx *c, xmlNode *n, sbuf *out)
     uint32_t ocp = *open ? mathnorm_utf8_next(open, strlen(open), &l) : 0;
     uint32_t ccp = *close ? mathnorm_utf8_next(close, strlen(close), &l) : 0;
     const char *of = fence_tex(ocp), *cf = fence_tex(ccp);
+    /* <mfenced open="["><mtable>..</mtable></mfenced>: a bracketed matrix */
+    if (elem_children(n, NULL, 0) == 1 && is(nth_elem(n, 0), "mtable")) {
+        const char *env = matrix_env(ocp, ccp, ccp != 0);
+        if (env) {
+            mathnorm_emits(out, "\\begin{");
+            mathnorm_emits(out, env);
+            sbuf_putc(out, '}');
+            table_body(c, nth_elem(n, 0), out);
+            mathnorm_emits(out, "\\end{");
+            mathnorm_emits(out, env);
+            sbuf_putc(out, '}');
+            return;
+        }
+    }
     mathnorm_emits(out, "\\left");
     mathnorm_emits(out, of ? of : ".");
     size_t i = 0, seplen = strlen(sep);

@@ -76,6 +76,9 @@ TEST(mathnorm_mathml_fences_and_tables)
               "</mtd></mtr></mtable></mrow></math>",
               "\\begin{cases}1 & x\\end{cases}");
     CHECK_MML("<math><mfenced><mi>a</mi><mi>b</mi></mfenced></math>", "\\left(a,b\\right)");
+    CHECK_MML("<math><mfenced open=\"[\" close=\"]\"><mtable><mtr><mtd><mn>1</mn></mtd><mtd><mn>2</mn></mtd></mtr>"
+              "</mtable></mfenced></math>",
+              "\\begin{bmatrix}1 & 2\\end{bmatrix}");
     CHECK_MML("<math><mrow><mo>(</mo><mfrac linethickness=\"0\"><mi>n</mi><mi>k</mi></mfrac><mo>)</mo></mrow></math>",
               "\\binom{n}{k}");
 }

@@ -865,6 +865,44 @@ static int count_primes(xmlNode *n)
     return k;
 }
 
+/* \xrightarrow and friends: a stretchy arrow under/over text. */
+static const char *xarrow_cmd(xmlNode *base)
+{
+    if (!is(base, "mo") || !attr_is(base, "stretchy", "true")) return NULL;
+    switch (token_cp(base)) {
+    case 0x2192: return "\\xrightarrow";
+    case 0x2190: return "\\xleftarrow";
+    case 0x2194: return "\\xleftrightarrow";
+    case 0x21D2: return "\\xRightarrow";
+    case 0x21D0: return "\\xLeftarrow";
+    case 0x21D4: return "\\xLeftrightarrow";
+    case 0x21A6: return "\\xmapsto";
+    case 0x21AA: return "\\xhookrightarrow";
+    case 0x21A9: return "\\xhookleftarrow";
+    case 0x21CC: return "\\xrightleftharpoons";
+    default: return NULL;
+    }
+}
+
+/* The label of an extensible arrow without its padding: KaTeX wraps it in
+ * <mpadded>, temml in <mover><mrow>space label space</mrow><mspace/></mover>. */
+static void xarrow_label(mm_ctx *c, xmlNode *n, sbuf *out)
+{
+    if (is(n, "mover") && is(nth_elem(n, 1), "mspace")) n = nth_elem(n, 0);
+    if (is(n, "mpadded") || is(n, "mrow")) {
+        xmlNode *kids[256];
+        size_t k = elem_children(n, kids, 256);
+        if (k <= 256) {
+            size_t b = 0, e = k;
+            while (b < e && is(kids[b], "mspace")) b++;
+            while (e > b && is(kids[e - 1], "mspace")) e--;
+            for (size_t i = b; i < e; i++) conv(c, kids[i], out);
+            return;
+        }
+    }
+    conv(c, n, out);
+}
+
 static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
 {
     xmlNode *b = nth_elem(n, 0), *s1 = nth_elem(n, 1), *s2 = nth_elem(n, 2);
@@ -893,6 +931,21 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         return;
     }
     /* munder, mover, munderover */
+    const char *xa = xarrow_cmd(b);
+    if (xa) {
+        mathnorm_emits(out, xa);
+        xmlNode *under = !strcmp(kind, "mover") ? NULL : s1;
+        xmlNode *over = !strcmp(kind, "mover") ? s1 : !strcmp(kind, "munderover") ? s2 : NULL;
+        if (under) {
+            sbuf_putc(out, '[');
+            xarrow_label(c, under, out);
+            sbuf_putc(out, ']');
+        }
+        sbuf_putc(out, '{');
+        if (over) xarrow_label(c, over, out);
+        sbuf_putc(out, '}');
+        return;
+    }
     int over = !strcmp(kind, "mover");
     const char *acc = NULL;
     if (strcmp(kind, "munderover") != 0) acc = accent_of(n, s1, over);
@@ -1270,6 +1323,13 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
                 continue;
             }
         }
+        /* the thick spaces temml puts around \xrightarrow */
+        if (is(x, "mspace") && attr_is(x, "width", "0.2778em") &&
+            ((i + 1 < e && (is(kids[i + 1], "mover") || is(kids[i + 1], "munder") || is(kids[i + 1], "munderover")) &&
+              xarrow_cmd(nth_elem(kids[i + 1], 0))) ||
+             (i > 0 && (is(kids[i - 1], "mover") || is(kids[i - 1], "munder") || is(kids[i - 1], "munderover")) &&
+              xarrow_cmd(nth_elem(kids[i - 1], 0)))))
+            continue;
         /* the thin spaces temml puts around \sin's function application */
         if (is(x, "mspace") && i > 0 && is(kids[i - 1], "mo") && token_cp(kids[i - 1]) == 0x2061) continue;
         if (is(x, "mspace") && i + 2 < k && (is(kids[i + 1], "mi") || is(kids[i + 1], "mo")) &&

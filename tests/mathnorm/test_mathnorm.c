@@ -294,6 +294,8 @@ TEST(mathnorm_mathml_element_coverage)
     CHECK_MML("<math><munder><mi>lim</mi><mrow><mi>x</mi><mo>&#x2192;</mo><mn>0</mn></mrow></munder></math>",
               "\\lim_{x\\to0}");
     CHECK_MML("<math><mover><mi>x</mi><mi>y</mi></mover></math>", "\\overset{y}{x}");
+    CHECK_MML("<math><munderover><mo stretchy=\"true\">&#x2192;</mo><mi>a</mi><mi>f</mi></munderover></math>",
+              "\\xrightarrow[a]{f}");
     CHECK_MML("<math><msup><mi>f</mi><mo>&#x2032;</mo></msup></math>", "f'");
     CHECK_MML("<math><mi>x</mi><mo>&#x2260;</mo><mi>y</mi></math>", "x\\neq y");
     CHECK_MML("<math><mi>x</mi><mo>=&#x338;</mo><mi>y</mi></math>", "x\\not=y");

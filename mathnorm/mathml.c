@@ -1323,6 +1323,21 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
                 continue;
             }
         }
+        /* the spaces KaTeX puts around \bmod */
+        if (is(x, "mtext") && ((i + 1 < e && is(kids[i + 1], "mo") && is_mod_word(kids[i + 1])) ||
+                               (i > 0 && is(kids[i - 1], "mo") && is_mod_word(kids[i - 1])))) {
+            sbuf sp = SBUF_INIT;
+            token_text(x, &sp);
+            int blank = 1;
+            for (size_t q = 0; q < sp.len && blank;) {
+                size_t l;
+                uint32_t cp = mathnorm_utf8_next(sp.data + q, sp.len - q, &l);
+                blank = cp == ' ' || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B);
+                q += l;
+            }
+            sbuf_free(&sp);
+            if (blank) continue;
+        }
         /* the thick spaces temml puts around \xrightarrow */
         if (is(x, "mspace") && attr_is(x, "width", "0.2778em") &&
             ((i + 1 < e && (is(kids[i + 1], "mover") || is(kids[i + 1], "munder") || is(kids[i + 1], "munderover")) &&

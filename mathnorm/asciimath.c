@@ -383,7 +383,7 @@ static int parse_simple(am *a, piece *p)
         a->depth--;
         int invisible = !strcmp(t->tex, ".") && (!closer || !strcmp(closer->tex, "."));
         if (!invisible) {
-            mathnorm_emits(&p->tex, strcmp(t->tex, ".") ? "\\left" : "\\left");
+            mathnorm_emits(&p->tex, "\\left");
             mathnorm_emits(&p->tex, t->tex);
         }
         if (inner.len) mathnorm_emit(&p->tex, inner.data, inner.len);
@@ -443,7 +443,7 @@ static int parse_simple(am *a, piece *p)
         piece x = {SBUF_INIT, SBUF_INIT, 0}, y = {SBUF_INIT, SBUF_INIT, 0};
         a->depth++;
         int ok1 = parse_simple(a, &x);
-        int ok2 = ok1 && parse_simple(a, &y);
+        if (ok1) parse_simple(a, &y);
         a->depth--;
         if (!strcmp(t->tex, "root")) {
             mathnorm_emits(&p->tex, "\\sqrt[");
@@ -459,7 +459,6 @@ static int parse_simple(am *a, piece *p)
             body(&y, &p->tex);
             sbuf_putc(&p->tex, '}');
         }
-        (void)ok2;
         piece_free(&x);
         piece_free(&y);
         return 1;

@@ -351,8 +351,6 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
         }
     } else if (is_ascii_letters(t.data, t.len)) {
         /* multi-letter identifier: upright by default (MathML 3.2.3.1) */
-        int fn = n->next && 0;
-        (void)fn;
         const char *font = variant_font(mv, 0);
         xmlNode *nx = n->next;
         while (nx && nx->type != XML_ELEMENT_NODE) nx = nx->next;
@@ -1167,9 +1165,6 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
                 lines = 1;
             }
             if (st && ncols == 0 && strstr(st, "padding-left:0pt")) pt_padding = 1;
-            if (cl && ncols > 0) {
-                /* KaTeX: columnlines lists the lines between columns */
-            }
             ncols++;
         }
     }

@@ -447,8 +447,7 @@ static size_t strip_render_options(const char *s, size_t n)
         for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
             size_t l = strlen(opts[k]);
             if (i + l <= n && !strncmp(s + i, opts[k], l)) {
-                if (!strcmp(opts[k], "\\color{") || !strcmp(opts[k], "\\large") || !strcmp(opts[k], "\\Large"))
-                    if (!strcmp(opts[k], "\\color{")) break;
+                if (!strcmp(opts[k], "\\color{")) break;   /* a colour is content, keep it */
                 i += l;
                 if (opts[k][l - 1] == '{') {
                     while (i < n && s[i] != '}') i++;

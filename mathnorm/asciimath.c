@@ -143,7 +143,9 @@ static const am_tok *match(am *a)
 {
     const am_tok *best = NULL;
     size_t bl = 0;
+    char c0 = a->s[a->i];
     for (size_t k = 0; k < sizeof am_table / sizeof *am_table; k++) {
+        if (am_table[k].in[0] != c0) continue;
         size_t l = strlen(am_table[k].in);
         if (l > bl && a->i + l <= a->n && memcmp(a->s + a->i, am_table[k].in, l) == 0) {
             best = &am_table[k];

@@ -146,6 +146,7 @@ void extract_global_init(void) { xmlInitParser(); }
 typedef struct ninfo {
     uint32_t text, link, commas;
     uint32_t np, nli, nimg, ninput, nembed, ntable, ncell, nhead;
+    uint32_t own_text, own_link, own_commas, nbr;  /* inline content directly inside */
     float score;
     uint16_t flags;
     signed char weight;   /* class weight in units of 25 */
@@ -421,6 +422,7 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
 
 static void count_text(ninfo *p, const char *s)
 {
+    uint32_t t0 = p->text, c0 = p->commas;
     uint32_t chars = 0, commas = 0;
     for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
         unsigned char ch = *u;
@@ -431,6 +433,8 @@ static void count_text(ninfo *p, const char *s)
     }
     p->text += chars;
     p->commas += commas;
+    p->own_text += p->text - t0;
+    p->own_commas += p->commas - c0;
 }
 
 /* Bottom-up statistics under root, not descending into excluded subtrees. */
@@ -444,6 +448,7 @@ static void compute_stats(extract_ctx *c, xmlNode *root, unsigned excl)
             if (in) {
                 in->text = in->link = in->commas = 0;
                 in->np = in->nli = in->nimg = in->ninput = in->nembed = in->ntable = in->ncell = in->nhead = 0;
+                in->own_text = in->own_link = in->own_commas = in->nbr = 0;
                 in->score = 0;
                 in->flags &= (uint16_t)~NI_CAND;
                 descend = !(in->flags & excl) && n->children;
@@ -488,6 +493,12 @@ static void compute_stats(extract_ctx *c, xmlNode *root, unsigned excl)
                         p->ntable += in->ntable;
                         p->ncell += in->ncell;
                         p->nhead += in->nhead;
+                        if (!(in->tfl & F_BLOCK) && in->tag != T_TD && in->tag != T_TH) {
+                            p->own_text += in->text;
+                            p->own_link += in->link;
+                            p->own_commas += in->commas;
+                        }
+                        if (in->tag == T_BR) p->nbr++;
                     }
                 } else if (in && p && (in->tag == T_INPUT || in->tag == T_EMBED || in->tag == T_SELECT ||
                                        in->tag == T_TEXTAREA || in->tag == T_BUTTON)) {
@@ -566,6 +577,22 @@ static xmlNode *score_page(extract_ctx *c, xmlNode *body, const attempt *at)
                         if (a == body) break;
                     }
                     descend = in->tag != T_P && n->children; /* nested scoring inside containers */
+                } else if ((in->flags & NI_HASBLOCK) && in->own_text >= 25 && in->own_link * 2 < in->own_text &&
+                           in->tag != T_BODY && in->tag != T_HTML) {
+                    /* inline text runs beside blocks: Readability wraps them in
+                     * <p>s (and splits at <br><br>); score them onto n itself */
+                    float cap = 3.f * (1.f + in->nbr / 2.f);
+                    float len = in->own_text / 100.f;
+                    float sc = 1.f + (float)in->own_commas + (len > cap ? cap : len);
+                    xmlNode *a = n;
+                    for (int level = 0; a && is_elem(a) && level < 5; level++, a = a->parent) {
+                        ninfo *ai = NI(c, a);
+                        if (!ai) break;
+                        init_candidate(ai, at);
+                        float div = level == 0 ? 1.f : level == 1 ? 2.f : (float)level * 3.f;
+                        ai->score += sc / div;
+                        if (a == body) break;
+                    }
                 }
             }
         }

@@ -604,18 +604,72 @@ static xmlNode *score_page(extract_ctx *c, xmlNode *body, const attempt *at)
         if (!n || n == body) break;
         n = n->next;
     }
-    xmlNode *best = NULL;
-    float best_score = 0;
+    /* the five best candidates, best first */
+    ninfo *topc[5] = {0};
     for (size_t i = 0; i < c->ninfo; i++) {
         ninfo *in = &c->info[i];
         if (!(in->flags & NI_CAND)) continue;
         in->score *= 1.f - link_density(in);
-        if (!best || in->score > best_score) {
-            best = in->node;
-            best_score = in->score;
+        for (int k = 0; k < 5; k++) {
+            if (!topc[k] || in->score > topc[k]->score) {
+                memmove(&topc[k + 1], &topc[k], (size_t)(4 - k) * sizeof topc[0]);
+                topc[k] = in;
+                break;
+            }
         }
     }
-    return best;
+    if (!topc[0]) return NULL;
+    xmlNode *top = topc[0]->node;
+    float top_score = topc[0]->score;
+    /* Readability: when at least three other top candidates score close to
+     * the best, take the nearest ancestor holding three of them. */
+    int nalt = 0;
+    xmlNode *alts[4];
+    for (int k = 1; k < 5 && topc[k]; k++)
+        if (top_score > 0 && topc[k]->score / top_score >= 0.75f) alts[nalt++] = topc[k]->node;
+    if (nalt >= 3) {
+        for (xmlNode *a = top->parent; a && is_elem(a) && a != body; a = a->parent) {
+            int holds = 0;
+            for (int k = 0; k < nalt; k++)
+                for (xmlNode *x = alts[k]->parent; x && is_elem(x); x = x->parent)
+                    if (x == a) {
+                        holds++;
+                        break;
+                    }
+            if (holds >= 3) {
+                top = a;
+                break;
+            }
+        }
+    }
+    ninfo *ti = NI(c, top);
+    if (!(ti->flags & NI_CAND)) init_candidate(ti, at);
+    /* climb while the parents' scores rise (more content lurking nearby) */
+    float last = ti->score, floor_score = ti->score / 3.f;
+    for (xmlNode *a = top->parent; a && is_elem(a) && a != body; a = a->parent) {
+        ninfo *ai = NI(c, a);
+        if (!ai || !(ai->flags & NI_CAND)) continue;
+        if (ai->score < floor_score) break;
+        if (ai->score > last) {
+            top = a;
+            break;
+        }
+        last = ai->score;
+    }
+    /* an only child stands for its parent, so siblings can join */
+    while (top->parent && is_elem(top->parent) && top->parent != body) {
+        int kids = 0;
+        for (xmlNode *k = top->parent->children; k; k = k->next)
+            if (is_elem(k)) {
+                ninfo *ki = NI(c, k);
+                if (ki && !(ki->flags & at->excl)) kids++;
+            }
+        if (kids != 1) break;
+        top = top->parent;
+    }
+    ti = NI(c, top);
+    if (!(ti->flags & NI_CAND)) init_candidate(ti, at);
+    return top;
 }
 
 static void add_root(extract_ctx *c, xmlNode *n)

@@ -266,7 +266,7 @@ static const char *const UNLIKELY[] = {
     "pagination", "pager", "popup", "modal", "newsletter", "subscribe", "share", "sharing", "promo",
     "outbrain", "taboola", "recommend", "trending", "most-popular", "mostpopular", "signup",
     "sign-up", "toolbar", "masthead", "navbar", " nav ", "-nav", "nav-", "_nav", "nav_", "topnav",
-    "byline", "author-bio", "tags", "widget", "yom-remote", "ai2html", "paywall", "read-more",
+    "byline", "author-bio", "tags", "widget", "yom-remote", "ai2html", "read-more",
     "readmore", "more-stories", "newsfeed", "print-", "login", "jump-link", "adsense", " ad ",
     "-ads", "ads-", "advert", "caption", "credit", NULL,
 };
@@ -687,6 +687,51 @@ static int same_class(const xmlNode *a, const xmlNode *b)
     return x && y && *x && !strcmp(x, y);
 }
 
+static int excluded_above(extract_ctx *c, xmlNode *n, unsigned excl)
+{
+    for (xmlNode *a = n; a && is_elem(a); a = a->parent) {
+        ninfo *ai = NI(c, a);
+        if (ai && (ai->flags & excl)) return 1;
+    }
+    return 0;
+}
+
+static int is_ancestor(const xmlNode *a, const xmlNode *n)
+{
+    for (; n; n = n->parent)
+        if (n == a) return 1;
+    return 0;
+}
+
+static int root_cmp(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t)(*(xmlNode *const *)x)->_private, b = (uintptr_t)(*(xmlNode *const *)y)->_private;
+    return a < b ? -1 : a > b;
+}
+
+/* Articles split into several chunks with the class of the best candidate
+ * (<div class="article-body"> ... ad ... <div class="article-body">) are
+ * joined, in document order. */
+static void add_same_class_chunks(extract_ctx *c, xmlNode *top, const attempt *at)
+{
+    const char *cls = attr(top, "class");
+    if (!cls || !*cls) return;
+    size_t before = c->nroots;
+    for (size_t i = 0; i < c->ninfo; i++) {
+        ninfo *in = &c->info[i];
+        xmlNode *n = in->node;
+        if (n == top || in->tag != NI(c, top)->tag || in->text < 100 || link_density(in) > 0.3f) continue;
+        const char *k = attr(n, "class");
+        if (!k || strcmp(k, cls)) continue;
+        int overlap = 0;
+        for (size_t r = 0; r < c->nroots && !overlap; r++)
+            if (is_ancestor(c->roots[r], n) || is_ancestor(n, c->roots[r])) overlap = 1;
+        if (overlap || excluded_above(c, n, at->excl)) continue;
+        add_root(c, n);
+    }
+    if (c->nroots > before) qsort(c->roots, c->nroots, sizeof *c->roots, root_cmp);
+}
+
 /* Chooses the subtrees to render: itemprop=articleBody when it holds enough
  * text, else the best candidate and its siblings of similar score. */
 static void choose_roots(extract_ctx *c, xmlNode *body, const attempt *at)
@@ -757,6 +802,7 @@ static void choose_roots(extract_ctx *c, xmlNode *body, const attempt *at)
         }
         if (append) add_root(c, s);
     }
+    add_same_class_chunks(c, top, at);
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -870,10 +916,10 @@ static int prune(extract_ctx *c, const ninfo *in, const attempt *at, uint32_t ro
     }
     /* wrappers holding a large share of the content are judged by their
      * children, since these statistics do not see what pruning removes */
-    if (in->text * 4 > root_text && in->text > 500) return ld > 0.6f;
+    int is_list = t == T_UL || t == T_OL || t == T_DL;
+    if (!is_list && in->np >= 3 && in->text * 4 > root_text && in->text > 500) return ld > 0.6f;
     if (w < 0 && precision) return 1;
     if (in->commas >= 10) return 0;
-    int is_list = t == T_UL || t == T_OL || t == T_DL;
     int p = (int)in->np, img = (int)in->nimg, li = (int)in->nli - 100, input = (int)in->ninput;
     uint32_t len = in->text;
     if (img > 1 && (float)p / (float)img < 0.5f && t != T_FIGURE) return 1;

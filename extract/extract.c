@@ -281,7 +281,7 @@ static const char *const NEGATIVE[] = {"-ad-", "hidden", " hid ", "banner", "com
                                        "widget", "byline", "author", "caption", "credit", NULL};
 static const char *const HIDDENISH[] = {"sr-only", "visually-hidden", "visuallyhidden",
                                         "screen-reader", "screenreader", "offscreen", "a11y", "hidden",
-                                        NULL};
+                                        "tooltip", "popover", "rollover", "hovercard", NULL};
 
 static int style_hidden(const char *st)
 {
@@ -904,12 +904,16 @@ static int prune(extract_ctx *c, const ninfo *in, const attempt *at, uint32_t ro
     int t = in->tag;
     if (in->flags & NI_HIDDENISH && in->text < 200) return 1;
     if (t != T_TABLE && t != T_UL && t != T_OL && t != T_DIV && t != T_SECTION && t != T_FORM &&
-        t != T_FIELDSET && t != T_P && t != T_FIGURE && t != T_DL && !(in->tfl & F_HEAD) && t != T_SPAN)
+        t != T_FIELDSET && t != T_P && t != T_FIGURE && t != T_DL && !(in->tfl & F_HEAD) && t != T_SPAN &&
+        t != T_FIGCAPTION)
         return 0;
     float ld = link_density(in);
     int w = at->weight_classes ? in->weight * 25 : 0;
     int precision = at->mode == EXTRACT_PRECISION;
     if (in->tfl & F_HEAD) return w < 0 || ld > 0.33f;
+    /* image captions and credits are not running text */
+    if (t == T_FIGCAPTION) return precision;
+    if (t == T_FIGURE && precision && in->text < 300) return 1;
     if (t == T_P || t == T_SPAN) {
         /* a paragraph that is mostly one link: "Read more: ..." */
         return precision && in->text < 300 && ld > 0.6f;

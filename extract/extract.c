@@ -267,7 +267,7 @@ static const char *const UNLIKELY[] = {
     "outbrain", "taboola", "recommend", "trending", "most-popular", "mostpopular", "signup",
     "sign-up", "toolbar", "masthead", "navbar", " nav ", "-nav", "nav-", "_nav", "nav_", "topnav",
     "byline", "author-bio", "tags", "widget", "yom-remote", "ai2html", "read-more",
-    "readmore", "more-stories", "newsfeed", "print-", "login", "jump-link", "adsense", " ad ",
+    "readmore", "more-stories", "newsfeed", "rollover", "tooltip", "popover", "hovercard", "print-", "login", "jump-link", "adsense", " ad ",
     "-ads", "ads-", "advert", "caption", "credit", NULL,
 };
 static const char *const MAYBE[] = {"and", "article", "body", "column", "content", "main", "shadow",

@@ -897,6 +897,13 @@ static void r_text(rout *o, extract_ctx *c, const char *s, size_t n)
     }
 }
 
+static int table_is_data(const ninfo *in)
+{
+    if (in->ntable > 1) return 0;   /* counts itself */
+    if (!in->ncell) return 0;
+    return in->text / in->ncell < 200;
+}
+
 /* Readability's _cleanConditionally, on the statistics of the subtree. */
 static int prune(extract_ctx *c, const ninfo *in, const attempt *at, uint32_t root_text)
 {
@@ -923,6 +930,9 @@ static int prune(extract_ctx *c, const ninfo *in, const attempt *at, uint32_t ro
     int is_list = t == T_UL || t == T_OL || t == T_DL;
     if (!is_list && in->np >= 3 && in->text * 4 > root_text && in->text > 500) return ld > 0.6f;
     if (w < 0 && precision) return 1;
+    /* data tables are content unless they are mostly links (Readability
+     * keeps them out of conditional cleaning too) */
+    if (t == T_TABLE && table_is_data(in)) return ld > (precision ? 0.5f : 0.7f);
     if (in->commas >= 10) return 0;
     int p = (int)in->np, img = (int)in->nimg, li = (int)in->nli - 100, input = (int)in->ninput;
     uint32_t len = in->text;
@@ -936,13 +946,6 @@ static int prune(extract_ctx *c, const ninfo *in, const attempt *at, uint32_t ro
     if (w >= 25 && ld > 0.5f) return 1;
     if ((in->nembed == 1 && len < 75) || in->nembed > 1) return 1;
     return 0;
-}
-
-static int table_is_data(const ninfo *in)
-{
-    if (in->ntable > 1) return 0;   /* counts itself */
-    if (!in->ncell) return 0;
-    return in->text / in->ncell < 200;
 }
 
 static int in_data_table(extract_ctx *c, xmlNode *n)
@@ -1175,8 +1178,8 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                   HTML_PARSE_COMPACT | HTML_PARSE_NOIMPLIED;
     options &= ~HTML_PARSE_NOIMPLIED;
+    /* an unknown transport charset is ignored by libxml2 (it sniffs instead) */
     const char *enc = opt->encoding && *opt->encoding ? opt->encoding : NULL;
-    if (enc && !xmlFindCharEncodingHandler(enc)) enc = NULL;
     xmlDoc *doc = n ? htmlReadMemory(html, (int)n, NULL, enc, options) : NULL;
     free(copy);
     if (!doc) return 0;

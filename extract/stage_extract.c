@@ -92,8 +92,10 @@ static int extract_process(stage *s, doc_batch *b, cd_err *e)
         size_t cs_len = 0;
         const char *cs = json_str(doc_meta_get(d, "charset"), &cs_len);
         char enc[64];
-        o.encoding = NULL;
-        if (cs && cs_len && cs_len < sizeof enc) {
+        /* text from a JSON record is already Unicode (UTF-8): a <meta
+         * charset> inside it must not re-decode it */
+        o.encoding = d->raw && d->raw_len ? NULL : "UTF-8";
+        if (d->raw && d->raw_len && cs && cs_len && cs_len < sizeof enc) {
             memcpy(enc, cs, cs_len);
             enc[cs_len] = 0;
             o.encoding = enc;

@@ -19,6 +19,7 @@
 
 #include <libxml/tree.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/doc.h"
 #include "core/util.h"
@@ -46,5 +47,29 @@ int mathnorm_page_is_math(const mathnorm_page *pg);
  * delimiters. Returns 0, or -1 with e set when it is not MathML at all;
  * anything it cannot map is kept as text and counted, never dropped. */
 int mathnorm_mathml_to_latex(const char *xml, size_t n, sbuf *out, cd_err *e);
+
+/* ------------------------------------------------------------------------
+ * Additions (the functions above keep their signatures).
+ * ---------------------------------------------------------------------- */
+
+/* What the converters could not map or had to cut short. Counted, never
+ * silently dropped: unmapped symbols are kept in the output as text. */
+typedef struct mathnorm_stats {
+    uint64_t formulas;          /* formulas emitted */
+    uint64_t unmapped;          /* code points / elements kept as text */
+    uint64_t depth_limited;     /* subtrees flattened to text at the depth bound */
+    uint64_t unknown_elements;  /* elements with no MathML meaning, children kept */
+    uint64_t oversized;         /* inputs cut at the size bound */
+} mathnorm_stats;
+
+/* Converts a parsed <math> element (any namespace prefix; HTML or XML DOM)
+ * to LaTeX without delimiters. st may be NULL. Thread-safe. */
+void mathnorm_mathml_node_to_latex(xmlNode *math, sbuf *out, mathnorm_stats *st);
+/* mathnorm_mathml_to_latex with statistics (st may be NULL). */
+int mathnorm_mathml_to_latex_stats(const char *xml, size_t n, sbuf *out, mathnorm_stats *st, cd_err *e);
+/* AsciiMath (MathJax's asciimath input) to LaTeX without delimiters. */
+void mathnorm_asciimath_to_latex(const char *s, size_t n, sbuf *out, mathnorm_stats *st);
+/* The page's statistics so far. */
+const mathnorm_stats *mathnorm_page_stats(const mathnorm_page *pg);
 
 #endif

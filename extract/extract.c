@@ -270,8 +270,10 @@ static const char *const UNLIKELY[] = {
     "readmore", "more-stories", "newsfeed", "rollover", "tooltip", "popover", "hovercard", "print-", "login", "jump-link", "adsense", " ad ",
     "-ads", "ads-", "advert", "caption", "credit", NULL,
 };
+static const char *const STRONG_ID[] = {"footer", "comments", "sidebar", "cookie", "related", "social",
+                                        "newsletter", "breadcrumb", "masthead", NULL};
 static const char *const MAYBE[] = {"and", "article", "body", "column", "content", "main", "shadow",
-                                    "story", "entry", "post-text", NULL};
+                                    "story", "entry", "post-text", "embed", "tweet", NULL};
 static const char *const POSITIVE[] = {"article", "body", "content", "entry", "hentry", "h-entry",
                                        "main", "page", "post", "text", "blog", "story", NULL};
 static const char *const NEGATIVE[] = {"-ad-", "hidden", " hid ", "banner", "combx", "comment",
@@ -390,6 +392,15 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                         in->tag != T_MAIN && has_any(ci, UNLIKELY) && !has_any(ci, MAYBE))
                         in->flags |= NI_UNLIKELY;
                     if (has_any(ci, HIDDENISH)) in->flags |= NI_HIDDENISH;
+                    /* an id is specific: id="footer" is the footer even when
+                     * its class says "footer-content" */
+                    const char *id = attr(n, "id");
+                    if (id && in->tag != T_BODY && in->tag != T_HTML && in->tag != T_ARTICLE && in->tag != T_MAIN) {
+                        sbuf_reset(&c->cls);
+                        for (size_t k = 0; id[k] && k < 64; k++)
+                            sbuf_putc(&c->cls, (char)(id[k] >= 'A' && id[k] <= 'Z' ? id[k] - 'A' + 'a' : id[k]));
+                        if (has_any(c->cls.data, STRONG_ID)) in->flags |= NI_UNLIKELY;
+                    }
                 }
             }
             if (in->tfl & F_BOILER) in->flags |= NI_BOILTAG;
@@ -782,7 +793,7 @@ static void choose_roots(extract_ctx *c, xmlNode *body, const attempt *at)
         add_root(c, top);
         return;
     }
-    float thr = ti->score * (at->mode == EXTRACT_RECALL ? 0.1f : 0.2f);
+    float thr = ti->score * (at->mode == EXTRACT_RECALL ? 0.2f : 0.4f);
     if (thr < 10) thr = 10;
     for (xmlNode *s = parent->children; s; s = s->next) {
         if (!is_elem(s)) continue;

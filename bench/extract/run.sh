@@ -10,8 +10,9 @@
 #
 # Prints, per data set: MB/s and docs/s of each tool and corpusd's ratio to
 # it; then P/R/F1 on the benchmark for corpusd's modes, Readability and lynx.
-# The machine is shared, so timings are noisy: corpusd gets the best of 3
-# runs, lynx and Readability one run each (they take minutes).
+# Times are CPU seconds (the machine is shared and loaded, wall time is not
+# meaningful); corpusd gets the best of 3 runs, lynx and Readability one run
+# each (they take minutes).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
@@ -42,22 +43,27 @@ if [ -d "$B/html" ]; then
   for f in "$B"/html/*.html.gz; do b=$(basename "$f" .gz); gzip -dc "$f" >"$W/aeb/$b"; done
 fi
 i=0
-find /usr/share/doc -name '*.html' -size +2k 2>/dev/null | sort | head -1000 | while read -r f; do
+find /usr/share/doc -name '*.html' -type f -size +2k 2>/dev/null | sort | head -1000 | while read -r f; do
   i=$((i + 1)); cp "$f" "$W/deb/$(printf %04d $i)-$(basename "$f")"
 done
 
-now() { date +%s.%N; }
-since() { echo "$(now) $1" | awk '{printf "%.3f", $1 - $2}'; }
-best_of() { # N CMD... : best wall time of N runs
+# Timing: CPU seconds (user + sys, children included) from GNU time; on a
+# shared, loaded machine wall time mostly measures the other jobs.
+cpu_of() { # CMD... -> CPU seconds
+  /usr/bin/time -f "%U %S" -o "$W/time" "$@" >/dev/null 2>&1
+  awk '{printf "%.3f", $1 + $2}' "$W/time"
+}
+best_of() { # N CMD... -> the least CPU seconds of N runs
   n=$1; shift; best=""
   for _ in $(seq "$n"); do
-    t0=$(now); "$@" >/dev/null 2>&1; t=$(since "$t0")
+    t=$(cpu_of "$@")
     if [ -z "$best" ] || [ "$(echo "$t $best" | awk '{print ($1 < $2)}')" = 1 ]; then best=$t; fi
   done
   echo "$best"
 }
-row() { # name seconds bytes docs ours_seconds
-  echo "$1 $2 $3 $4 $5" | awk '{mb=$3/1e6; printf "  %-34s %8.2f s %9.2f MB/s %9.1f docs/s   corpusd x%.1f\n", $1, $2, mb/$2, $4/$2, $2/$5}'
+row() { # NAME SECONDS BYTES DOCS REF_SECONDS: ratio = SECONDS / REF_SECONDS
+  printf "  %-38s" "$1"
+  echo "$2 $3 $4 $5" | awk '{s = ($1 > 0 ? $1 : 0.001); printf "%8.2f s %8.2f MB/s %8.1f docs/s   corpusd %.1fx faster\n", $1, $2/1e6/s, $3/s, s/$4}'
 }
 
 cc -O2 -o "$W/parsebench" "$BENCH/parsebench.c" $(pkg-config --cflags libxml-2.0) \
@@ -80,11 +86,9 @@ for set in aeb deb; do
   cat "$D"/* >"$W/concat.html"
   tlc=$(best_of 1 $PIN lynx -dump -nolist -force_html -assume_charset=utf-8 -display_charset=utf-8 "$W/concat.html")
   mkdir -p "$W/lynx-$set"
-  t0=$(now)
-  $PIN sh -c 'o=$1; shift; for f in "$@"; do
+  tle=$(cpu_of $PIN sh -c 'o=$1; shift; for f in "$@"; do
       lynx -dump -nolist -force_html -assume_charset=utf-8 -display_charset=utf-8 "$f" >"$o/$(basename "$f").txt"
-    done' sh "$W/lynx-$set" "$D"/* 2>/dev/null
-  tle=$(since "$t0")
+    done' sh "$W/lynx-$set" "$D"/*)
   row "corpusd extract --mode precision" "$tp" "$bytes" "$n" "$tp"
   row "corpusd extract --mode recall" "$tr" "$bytes" "$n" "$tp"
   row "corpusd extract --mode full" "$tf" "$bytes" "$n" "$tp"
@@ -93,12 +97,9 @@ for set in aeb deb; do
   row "lynx -dump -nolist (per file)" "$tle" "$bytes" "$n" "$tp"
   row "lynx per file vs corpusd full" "$tle" "$bytes" "$n" "$tf"
   if [ -d "$BENCH/node_modules/jsdom" ]; then
-    t0=$(now)
-    rl=$($PIN node "$BENCH/readability_bench.js" "$W/$set-readability.jsonl" "$D"/* 2>/dev/null | tail -1)
-    trw=$(since "$t0")
-    trd=$(echo "$rl" | awk '{print $(NF-1)}')
-    [ -n "$trd" ] && row "readability+jsdom (in-process)" "$trd" "$bytes" "$n" "$tp"
-    row "readability+jsdom (wall, w/ start)" "$trw" "$bytes" "$n" "$tp"
+    $PIN node "$BENCH/readability_bench.js" "$W/$set-readability.jsonl" "$D"/* >"$W/rd.out" 2>/dev/null
+    trd=$(tail -1 "$W/rd.out" | awk '{print $(NF-1)}')
+    [ -n "$trd" ] && row "readability+jsdom (after loading)" "$trd" "$bytes" "$n" "$tp"
   fi
 done
 

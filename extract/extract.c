@@ -250,12 +250,6 @@ static const char *class_id(extract_ctx *c, const xmlNode *n)
     return c->cls.data;
 }
 
-static int has_any(const char *s, const char *const *words)
-{
-    for (; *words; words++)
-        if (strstr(s, *words)) return 1;
-    return 0;
-}
 
 /* Readability's unlikelyCandidates / okMaybeItsACandidate, extended with
  * names common on today's pages (cookie banners, share widgets, ...). */
@@ -284,6 +278,58 @@ static const char *const NEGATIVE[] = {"-ad-", "hidden", " hid ", "banner", "com
 static const char *const HIDDENISH[] = {"sr-only", "visually-hidden", "visuallyhidden",
                                         "screen-reader", "screenreader", "offscreen", "a11y", "hidden",
                                         "tooltip", "popover", "rollover", "hovercard", NULL};
+
+/* One pass over a class/id string finds which word lists match: words are
+ * bucketed by first byte at start-up, so each position tries only the few
+ * words starting with its byte (instead of ~130 strstr calls). */
+enum { WL_UNLIKELY = 1, WL_MAYBE = 2, WL_POSITIVE = 4, WL_NEGATIVE = 8, WL_HIDDENISH = 16, WL_STRONG_ID = 32 };
+#define WL_BUCKET 24
+static struct {
+    const char *w[WL_BUCKET];
+    unsigned char len[WL_BUCKET];
+    unsigned char bits[WL_BUCKET];
+    int n;
+} g_words[256];
+
+static void wordlist_add(const char *const *words, unsigned bit)
+{
+    for (; *words; words++) {
+        unsigned char f = (unsigned char)(*words)[0];
+        int k;
+        for (k = 0; k < g_words[f].n; k++)
+            if (!strcmp(g_words[f].w[k], *words)) break;
+        if (k == g_words[f].n) {
+            if (k == WL_BUCKET) cd_die("extract: word bucket '%c' full", f);
+            g_words[f].w[k] = *words;
+            g_words[f].len[k] = (unsigned char)strlen(*words);
+            g_words[f].n++;
+        }
+        g_words[f].bits[k] |= (unsigned char)bit;
+    }
+}
+
+__attribute__((constructor)) static void extract_words_init(void)
+{
+    wordlist_add(UNLIKELY, WL_UNLIKELY);
+    wordlist_add(MAYBE, WL_MAYBE);
+    wordlist_add(POSITIVE, WL_POSITIVE);
+    wordlist_add(NEGATIVE, WL_NEGATIVE);
+    wordlist_add(HIDDENISH, WL_HIDDENISH);
+    wordlist_add(STRONG_ID, WL_STRONG_ID);
+}
+
+static unsigned match_words(const char *s)
+{
+    unsigned bits = 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char f = (unsigned char)*p;
+        for (int k = 0; k < g_words[f].n; k++) {
+            const char *w = g_words[f].w[k];
+            if (p[1] == w[1] && !strncmp(p, w, g_words[f].len[k])) bits |= g_words[f].bits[k];
+        }
+    }
+    return bits;
+}
 
 static int style_hidden(const char *st)
 {
@@ -383,15 +429,15 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                     if (l) text_collapse_into(&r->lang, l, strnlen(l, 64));
                 }
                 if (attr(n, "class") || attr(n, "id")) {
-                    const char *ci = class_id(c, n);
+                    unsigned m = match_words(class_id(c, n));
                     int w = 0;
-                    if (has_any(ci, NEGATIVE)) w--;
-                    if (has_any(ci, POSITIVE)) w++;
+                    if (m & WL_NEGATIVE) w--;
+                    if (m & WL_POSITIVE) w++;
                     in->weight = (signed char)w;
                     if (in->tag != T_BODY && in->tag != T_HTML && in->tag != T_A && in->tag != T_ARTICLE &&
-                        in->tag != T_MAIN && has_any(ci, UNLIKELY) && !has_any(ci, MAYBE))
+                        in->tag != T_MAIN && (m & WL_UNLIKELY) && !(m & WL_MAYBE))
                         in->flags |= NI_UNLIKELY;
-                    if (has_any(ci, HIDDENISH)) in->flags |= NI_HIDDENISH;
+                    if (m & WL_HIDDENISH) in->flags |= NI_HIDDENISH;
                     /* an id is specific: id="footer" is the footer even when
                      * its class says "footer-content" */
                     const char *id = attr(n, "id");
@@ -399,7 +445,7 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                         sbuf_reset(&c->cls);
                         for (size_t k = 0; id[k] && k < 64; k++)
                             sbuf_putc(&c->cls, (char)(id[k] >= 'A' && id[k] <= 'Z' ? id[k] - 'A' + 'a' : id[k]));
-                        if (has_any(c->cls.data, STRONG_ID)) in->flags |= NI_UNLIKELY;
+                        if (match_words(c->cls.data) & WL_STRONG_ID) in->flags |= NI_UNLIKELY;
                     }
                 }
             }
@@ -864,6 +910,8 @@ static void r_flush(rout *o)
     }
 }
 
+#define IS_WS(ch) ((ch) == ' ' || (ch) == '\n' || (ch) == '\t' || (ch) == '\r' || (ch) == '\f')
+
 static void r_text(rout *o, extract_ctx *c, const char *s, size_t n)
 {
     if (o->pre) {
@@ -874,6 +922,10 @@ static void r_text(rout *o, extract_ctx *c, const char *s, size_t n)
         }
         if (!n) return;
         r_flush(o);
+        if (!memchr(s, '\r', n)) {
+            sbuf_append(o->b, s, n);
+            return;
+        }
         for (size_t i = 0; i < n; i++)
             if (!(s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')) sbuf_putc(o->b, s[i] == '\r' ? '\n' : s[i]);
         return;
@@ -886,25 +938,27 @@ static void r_text(rout *o, extract_ctx *c, const char *s, size_t n)
             i++;
             continue;
         }
+        /* collapse the whitespace of the rest of the node, run by run */
         size_t j = i;
         sbuf_reset(&c->cur);
-        while (j < n) {
-            ch = s[j];
-            if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r' || ch == '\f') {
-                size_t k = j;
-                while (k < n && (s[k] == ' ' || s[k] == '\n' || s[k] == '\t' || s[k] == '\r' || s[k] == '\f')) k++;
-                if (k == n) break;
-                sbuf_putc(&c->cur, ' ');
-                j = k;
-                continue;
+        for (;;) {
+            size_t k = j;
+            while (k < n && !IS_WS(s[k])) k++;
+            sbuf_append(&c->cur, s + j, k - j);
+            while (k < n && IS_WS(s[k])) k++;
+            if (k >= n) {
+                j = n;
+                /* trailing whitespace becomes a pending space */
+                if (n && IS_WS(s[n - 1])) i = n - 1;
+                else i = n;
+                break;
             }
-            sbuf_putc(&c->cur, ch);
-            j++;
+            sbuf_putc(&c->cur, ' ');
+            j = k;
         }
         r_flush(o);
         if (o->pg) mathnorm_text(o->pg, c->cur.data, c->cur.len, o->b);
         else sbuf_append(o->b, c->cur.data, c->cur.len);
-        i = j;
     }
 }
 

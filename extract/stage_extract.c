@@ -3,7 +3,10 @@
  * `corpusd extract` subcommand.
  *
  * Stage: takes the HTML from doc->raw/raw_len when a reader put it there
- * (the warc reader does), else from doc->text; replaces the text with the
+ * (the warc reader does, converted to UTF-8, with the original charset in
+ * metadata.charset), else from doc->text (UTF-8); raw bytes without
+ * metadata.charset (the html reader's) are sniffed by libxml2. It replaces
+ * the text with the
  * extracted main content and records metadata.title and metadata.html_lang
  * (and metadata.math through mathnorm). A document with no text left is
  * dropped as `extract_empty`. Counters: extract_truncated (input cut at
@@ -89,17 +92,12 @@ static int extract_process(stage *s, doc_batch *b, cd_err *e)
         doc *d = b->docs[i];
         const char *html = d->raw && d->raw_len ? (const char *)d->raw : d->text;
         size_t n = d->raw && d->raw_len ? d->raw_len : d->text_len;
-        size_t cs_len = 0;
-        const char *cs = json_str(doc_meta_get(d, "charset"), &cs_len);
-        char enc[64];
-        /* text from a JSON record is already Unicode (UTF-8): a <meta
-         * charset> inside it must not re-decode it */
-        o.encoding = d->raw && d->raw_len ? NULL : "UTF-8";
-        if (d->raw && d->raw_len && cs && cs_len && cs_len < sizeof enc) {
-            memcpy(enc, cs, cs_len);
-            enc[cs_len] = 0;
-            o.encoding = enc;
-        }
+        /* The warc reader hands over raw already converted to UTF-8 and
+         * records the page's original charset in metadata.charset; JSON text
+         * is UTF-8 too. Only raw bytes without that key (the html reader's
+         * files) are sniffed by libxml2 (BOM, <meta charset>). */
+        int have_charset = doc_meta_get(d, "charset") != NULL;
+        o.encoding = d->raw && d->raw_len && !have_charset ? NULL : "UTF-8";
         extract_html(x->ctx, html ? html : "", html ? n : 0, &o, &x->res, d);
         if (x->res.truncated) stats_count(&s->stats, "extract_truncated", 1);
         if (!x->res.parsed && n) stats_count(&s->stats, "extract_unparsed", 1);

@@ -15,6 +15,7 @@
  */
 #include "mathnorm/mathnorm_internal.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #define AM_MAX_DEPTH 64
@@ -59,7 +60,7 @@ static const am_tok am_table[] = {
     {"~=", "\\cong", T_SYM}, {"~~", "\\approx", T_SYM}, {"~", "\\sim", T_SYM}, {"prop", "\\propto", T_SYM},
     /* logic */
     {"and", "\\text{ and }", T_SYM}, {"or", "\\text{ or }", T_SYM}, {"not", "\\neg", T_SYM},
-    {"=>", "\\implies", T_SYM}, {"if", "\\text{ if }", T_SYM}, {"<=>", "\\iff", T_SYM},
+    {"=>", "\\Rightarrow", T_SYM}, {"if", "\\text{ if }", T_SYM}, {"<=>", "\\Leftrightarrow", T_SYM},
     {"AA", "\\forall", T_SYM}, {"EE", "\\exists", T_SYM}, {"_|_", "\\bot", T_SYM}, {"TT", "\\top", T_SYM},
     {"|--", "\\vdash", T_SYM}, {"|==", "\\models", T_SYM},
     /* brackets */
@@ -113,6 +114,7 @@ typedef struct am {
     const char *s;
     size_t n, i;
     int depth;
+    int stop_comma;   /* parse_expr stops before a ',' at its own level */
     mathnorm_stats *st;
 } am;
 
@@ -152,6 +154,111 @@ static const am_tok *match(am *a)
 }
 
 static void parse_expr(am *a, sbuf *out, int in_group, int *closed_by, const am_tok **closer);
+
+/* Matrices: ((a,b),(c,d)) or [[a,b],[c,d]]: at least two rows, each a
+ * bracketed comma list with the same number of cells. On success the
+ * cursor is past the outer closer and *out holds "a & b \\ c & d". */
+/* Cheap structural look-ahead before a matrix parse (which may backtrack):
+ * inside the outer bracket, at least two bracket groups separated by commas,
+ * found within MATRIX_SCAN bytes. Keeps hostile nesting from going
+ * exponential, together with the depth cap on attempts. */
+#define MATRIX_SCAN 4096
+#define MATRIX_MAX_DEPTH 8
+static int looks_like_matrix(const am *a)
+{
+    size_t i = a->i, end = a->n - a->i > MATRIX_SCAN ? a->i + MATRIX_SCAN : a->n;
+    int groups = 0;
+    for (;;) {
+        while (i < end && isspace((unsigned char)a->s[i])) i++;
+        if (i >= end || (a->s[i] != '(' && a->s[i] != '[')) return 0;
+        int d = 0;
+        for (; i < end; i++) {
+            char ch = a->s[i];
+            if (ch == '(' || ch == '[' || ch == '{') d++;
+            else if ((ch == ')' || ch == ']' || ch == '}') && --d == 0) break;
+        }
+        if (i >= end) return 0;
+        groups++;
+        i++;
+        while (i < end && isspace((unsigned char)a->s[i])) i++;
+        if (i < end && a->s[i] == ',') {
+            i++;
+            continue;
+        }
+        return groups >= 2 && i < end && (a->s[i] == ')' || a->s[i] == ']' || a->s[i] == '}' || a->s[i] == ':');
+    }
+}
+
+static int parse_matrix(am *a, sbuf *out, const am_tok **outer_closer)
+{
+    if (a->depth > MATRIX_MAX_DEPTH || !looks_like_matrix(a)) return 0;
+    size_t save = a->i;
+    int rows = 0, cols = -1, ok = 0;
+    sbuf m = SBUF_INIT;
+    for (;;) {
+        skip_space(a);
+        const am_tok *t = a->i < a->n ? match(a) : NULL;
+        if (!t || t->kind != T_LEFT || (strcmp(t->in, "(") && strcmp(t->in, "["))) break;
+        a->i += strlen(t->in);
+        int cells = 0;
+        if (rows) mathnorm_emits(&m, " \\\\ ");
+        for (;;) {
+            sbuf cell = SBUF_INIT;
+            int closed = 0;
+            const am_tok *closer = NULL;
+            int save_stop = a->stop_comma;
+            a->stop_comma = 1;
+            a->depth++;
+            parse_expr(a, &cell, 1, &closed, &closer);
+            a->depth--;
+            a->stop_comma = save_stop;
+            if (cells) mathnorm_emits(&m, " & ");
+            if (cell.len) mathnorm_emit(&m, cell.data, cell.len);
+            sbuf_free(&cell);
+            cells++;
+            if (closed) break;
+            if (a->i < a->n && a->s[a->i] == ',') {
+                a->i++;
+                continue;
+            }
+            goto done;   /* ran out of input inside a row */
+        }
+        if (cols >= 0 && cells != cols) goto done;
+        cols = cells;
+        rows++;
+        skip_space(a);
+        if (a->i < a->n && a->s[a->i] == ',') {
+            a->i++;
+            continue;
+        }
+        const am_tok *c = a->i < a->n ? match(a) : NULL;
+        if (c && c->kind == T_RIGHT && rows >= 2) {
+            a->i += strlen(c->in);
+            *outer_closer = c;
+            ok = 1;
+        }
+        break;
+    }
+done:
+    if (ok) sbuf_append(out, m.data, m.len);
+    else a->i = save;
+    sbuf_free(&m);
+    return ok;
+}
+
+/* A table symbol that reads as an operand (\\alpha, \\infty), not an
+ * operator or relation (+, \\leq), for function arguments. */
+static int isalnum_tex(const char *tex)
+{
+    static const char *const operands[] = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\epsilon",
+        "\\varepsilon", "\\zeta", "\\eta", "\\theta", "\\vartheta", "\\iota", "\\kappa", "\\lambda",
+        "\\mu", "\\nu", "\\xi", "\\pi", "\\rho", "\\sigma", "\\tau", "\\upsilon", "\\phi",
+        "\\varphi", "\\chi", "\\psi", "\\omega", "\\Gamma", "\\Delta", "\\Theta", "\\Lambda", "\\Xi",
+        "\\Pi", "\\Sigma", "\\Phi", "\\Psi", "\\Omega", "\\infty", "\\partial", "\\nabla", NULL};
+    for (int i = 0; operands[i]; i++)
+        if (!strcmp(tex, operands[i])) return 1;
+    return !strncmp(tex, "\\mathbb", 8);
+}
 
 static void body(const piece *p, sbuf *out)
 {
@@ -207,6 +314,12 @@ static int parse_simple(am *a, piece *p)
             a->i = j;
             return 1;
         }
+        if (cp == ',') {
+            /* "1, 2": a separator, not a decimal comma */
+            mathnorm_emits(&p->tex, ", ");
+            a->i += l;
+            return 1;
+        }
         if (cp == '^' || cp == '_' || cp == '/') {
             /* a script with nothing before it */
             mathnorm_emits(&p->tex, "{}");
@@ -244,12 +357,33 @@ static int parse_simple(am *a, piece *p)
             static const am_tok bar = {"|", "|", T_LEFTRIGHT}, dbar = {"||", "\\|", T_LEFTRIGHT};
             closer = t->in[1] ? &dbar : &bar;
         } else {
+            sbuf mat = SBUF_INIT;
+            const am_tok *mc = NULL;
+            if (parse_matrix(a, &mat, &mc)) {
+                a->depth--;
+                int invisible = !strcmp(t->tex, ".");
+                if (!invisible) {
+                    mathnorm_emits(&p->tex, "\\left");
+                    mathnorm_emits(&p->tex, t->tex);
+                }
+                mathnorm_emits(&p->tex, "\\begin{matrix}");
+                sbuf_append(&p->tex, mat.data, mat.len);
+                mathnorm_emits(&p->tex, "\\end{matrix}");
+                if (!invisible || strcmp(mc->tex, ".")) {
+                    mathnorm_emits(&p->tex, "\\right");
+                    mathnorm_emits(&p->tex, mc->tex);
+                }
+                sbuf_free(&mat);
+                sbuf_free(&inner);
+                return 1;
+            }
+            sbuf_free(&mat);
             parse_expr(a, &inner, 1, &closed, &closer);
         }
         a->depth--;
         int invisible = !strcmp(t->tex, ".") && (!closer || !strcmp(closer->tex, "."));
         if (!invisible) {
-            mathnorm_emits(&p->tex, strcmp(t->tex, ".") ? "\\left" : "\\left");
+            mathnorm_emits(&p->tex, "\\left");
             mathnorm_emits(&p->tex, t->tex);
         }
         if (inner.len) mathnorm_emit(&p->tex, inner.data, inner.len);
@@ -258,7 +392,7 @@ static int parse_simple(am *a, piece *p)
             mathnorm_emits(&p->tex, closed && closer ? closer->tex : ".");
         }
         if (inner.len) sbuf_append(&p->inner, inner.data, inner.len);
-        else sbuf_reserve(&p->inner, 1);
+        else sbuf_append(&p->inner, "", 0);
         p->grouped = !strcmp(t->in, "(") || !strcmp(t->in, "[") || !strcmp(t->in, "{") || !strcmp(t->in, "{:");
         sbuf_free(&inner);
         return 1;
@@ -309,7 +443,7 @@ static int parse_simple(am *a, piece *p)
         piece x = {SBUF_INIT, SBUF_INIT, 0}, y = {SBUF_INIT, SBUF_INIT, 0};
         a->depth++;
         int ok1 = parse_simple(a, &x);
-        int ok2 = ok1 && parse_simple(a, &y);
+        if (ok1) parse_simple(a, &y);
         a->depth--;
         if (!strcmp(t->tex, "root")) {
             mathnorm_emits(&p->tex, "\\sqrt[");
@@ -325,9 +459,24 @@ static int parse_simple(am *a, piece *p)
             body(&y, &p->tex);
             sbuf_putc(&p->tex, '}');
         }
-        (void)ok2;
         piece_free(&x);
         piece_free(&y);
+        return 1;
+    }
+    case T_FUNC: {
+        /* sin x: a function takes the next simple expression, unless a
+         * script follows (sin^2 x), which parse_inter attaches */
+        mathnorm_emits(&p->tex, t->tex);
+        skip_space(a);
+        if (a->i >= a->n || a->s[a->i] == '^' || a->s[a->i] == '_') return 1;
+        const am_tok *nx = match(a);
+        if (nx && (nx->kind == T_RIGHT || (nx->kind == T_SYM && !isalnum_tex(nx->tex)))) return 1;
+        piece arg = {SBUF_INIT, SBUF_INIT, 0};
+        a->depth++;
+        int ok = parse_simple(a, &arg);
+        a->depth--;
+        if (ok && arg.tex.len) mathnorm_emit(&p->tex, arg.tex.data, arg.tex.len);
+        piece_free(&arg);
         return 1;
     }
     default:
@@ -350,11 +499,17 @@ static int parse_inter(am *a, piece *p)
         if (t && strlen(t->in) > 1) break;
         a->i++;
         piece s = {SBUF_INIT, SBUF_INIT, 0};
+        skip_space(a);
+        /* 10^-3: a sign belongs to the script */
+        int neg = a->i + 1 < a->n && a->s[a->i] == '-' && a->s[a->i + 1] != '>' && a->s[a->i + 1] != '+' &&
+                  a->s[a->i + 1] != ':' && a->s[a->i + 1] != '=' && a->s[a->i + 1] != '<';
+        if (neg) a->i++;
         a->depth++;
         int ok = parse_simple(a, &s);
         a->depth--;
         sbuf_putc(&p->tex, op);
         sbuf_putc(&p->tex, '{');
+        if (neg) sbuf_putc(&p->tex, '-');
         if (ok) body(&s, &p->tex);
         sbuf_putc(&p->tex, '}');
         p->grouped = 0;
@@ -382,9 +537,7 @@ static void parse_expr(am *a, sbuf *out, int in_group, int *closed_by, const am_
             mathnorm_emits(out, t->tex);
             continue;
         }
-        if (in_group && a->s[a->i] == ',' ) {
-            /* matrices ((a,b),(c,d)) are kept as comma lists */
-        }
+        if (a->stop_comma && a->s[a->i] == ',') return;
         piece p = {SBUF_INIT, SBUF_INIT, 0};
         size_t before = a->i;
         if (!parse_inter(a, &p)) {
@@ -428,9 +581,9 @@ void mathnorm_asciimath_to_latex(const char *s, size_t n, sbuf *out, mathnorm_st
         (st ? st : &dummy)->oversized++;
         n = MATHNORM_MAX_FORMULA;
     }
-    am a = {s, n, 0, 0, st ? st : &dummy};
+    am a = {s, n, 0, 0, 0, st ? st : &dummy};
     int closed;
     const am_tok *closer = NULL;
-    if (!out->data) sbuf_reserve(out, 16);
+    if (!out->data) sbuf_append(out, "", 0);
     parse_expr(&a, out, 0, &closed, &closer);
 }

@@ -48,7 +48,7 @@ static int ends_with_control_word(const sbuf *out)
 void mathnorm_emit(sbuf *out, const char *s, size_t n)
 {
     if (n == 0) {
-        if (!out->data) sbuf_reserve(out, 16);
+        if (!out->data) sbuf_append(out, "", 0);
         return;
     }
     if (is_letter(s[0]) && ends_with_control_word(out)) sbuf_putc(out, ' ');
@@ -107,7 +107,8 @@ int mathnorm_emit_cp(sbuf *out, uint32_t cp)
         if (font) sbuf_putc(out, '}');
         return 1;
     }
-    if (cp == 0xFFFD || cp == 0xFEFF || (cp >= 0x200B && cp <= 0x200D)) return cp != 0xFFFD;
+    /* zero-width characters and variation selectors carry no content */
+    if (cp == 0xFEFF || (cp >= 0x200B && cp <= 0x200D) || (cp >= 0xFE00 && cp <= 0xFE0F)) return 1;
     /* unmapped: keep the character itself */
     utf8_put(out, cp);
     return 0;
@@ -129,4 +130,27 @@ void mathnorm_emit_text(sbuf *out, const char *s, size_t n)
         default: sbuf_putc(out, ch);
         }
     }
+}
+
+void mathnorm_decode_entities(sbuf *t)
+{
+    if (!t->data || !memchr(t->data, '&', t->len)) return;
+    sbuf o = SBUF_INIT;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->data[i] == '&') {
+            size_t j = i + 1;
+            while (j < t->len && j - i < 32 && ((t->data[j] >= 'a' && t->data[j] <= 'z') ||
+                                                 (t->data[j] >= 'A' && t->data[j] <= 'Z')))
+                j++;
+            uint32_t cp = j < t->len && t->data[j] == ';' ? mathnorm_entity(t->data + i + 1, j - i - 1) : 0;
+            if (cp) {
+                utf8_put(&o, cp);
+                i = j;
+                continue;
+            }
+        }
+        sbuf_putc(&o, t->data[i]);
+    }
+    sbuf_free(t);
+    *t = o;
 }

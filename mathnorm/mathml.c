@@ -27,11 +27,21 @@
 typedef struct mm_ctx {
     mathnorm_stats *st;
     int depth;
+    int in_color;   /* converting the element whose style set the colour */
 } mm_ctx;
 
 static void conv(mm_ctx *c, xmlNode *n, sbuf *out);
 
 /* ------------------------------------------------------------ small helpers */
+
+/* Next node in document order inside root (iterative walks). */
+static xmlNode *next_in(xmlNode *n, xmlNode *root)
+{
+    if (n->type == XML_ELEMENT_NODE && n->children) return n->children;
+    while (n && n != root && !n->next) n = n->parent;
+    if (!n || n == root) return NULL;
+    return n->next;
+}
 
 static const char *lname(const xmlNode *n)
 {
@@ -120,6 +130,7 @@ static void token_text(xmlNode *n, sbuf *t)
             if (alt) sbuf_puts(t, alt);
         }
     }
+    mathnorm_decode_entities(t);
     size_t b = 0, e = t->len;
     while (b < e && strchr(" \t\r\n", t->data[b])) b++;
     while (e > b && strchr(" \t\r\n", t->data[e - 1])) e--;
@@ -223,7 +234,53 @@ static void emit_math_chars(mm_ctx *c, const char *s, size_t n, sbuf *out)
     for (size_t i = 0; i < n;) {
         size_t l;
         uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        /* a combining long solidus (U+0338) negates the symbol before it */
+        if (i + l < n) {
+            size_t l2;
+            uint32_t nx = mathnorm_utf8_next(s + i + l, n - i - l, &l2);
+            if (nx == 0x338) {
+                mathnorm_emits(out, "\\not");
+                if (cp == '=' || cp == '<' || cp == '>') sbuf_putc(out, (char)cp);
+                else if (!mathnorm_emit_cp(out, cp)) c->st->unmapped++;
+                i += l + l2;
+                continue;
+            }
+        }
         if (!mathnorm_emit_cp(out, cp)) c->st->unmapped++;
+        i += l;
+    }
+}
+
+/* Is every code point of s a math alphanumeric of one font? Returns the
+ * font command (\mathit for plain italic) or NULL. */
+static const char *common_alnum_font(const char *s, size_t n)
+{
+    const char *font = NULL;
+    int first = 1;
+    for (size_t i = 0; i < n;) {
+        size_t l;
+        uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        const char *f;
+        uint32_t b;
+        if (cp < 0x80 || !mathnorm_alnum(cp, &f, &b)) return NULL;
+        if (!f) f = "\\mathit";
+        if (!first && strcmp(f, font) != 0) return NULL;
+        font = f;
+        first = 0;
+        i += l;
+    }
+    return font;
+}
+
+static void emit_alnum_base(const char *s, size_t n, sbuf *out)
+{
+    for (size_t i = 0; i < n;) {
+        size_t l;
+        uint32_t cp = mathnorm_utf8_next(s + i, n - i, &l);
+        const char *f;
+        uint32_t b;
+        if (mathnorm_alnum(cp, &f, &b)) cp = b;
+        if (!mathnorm_emit_cp(out, cp)) utf8_put(out, cp);
         i += l;
     }
 }
@@ -241,8 +298,28 @@ static int is_ascii_letters(const char *s, size_t n)
     return 1;
 }
 
+static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out);
+
+/* Text of a whole subtree (for tokens that wrap elements). */
+static void subtree_text(xmlNode *root, sbuf *t)
+{
+    for (xmlNode *x = root->children; x; x = next_in(x, root))
+        if (x->type == XML_TEXT_NODE && x->content) sbuf_puts(t, (const char *)x->content);
+}
+
+static int has_elem_child(xmlNode *n)
+{
+    for (xmlNode *ch = n->children; ch; ch = ch->next)
+        if (ch->type == XML_ELEMENT_NODE && !is(ch, "mglyph") && !is(ch, "malignmark")) return 1;
+    return 0;
+}
+
 static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);   /* KaTeX nests layout in <mi> (\underset{x}{\arg\min}) */
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     const char *mv = attr(n, "mathvariant");
@@ -250,6 +327,8 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
     const char *cls = attr(n, "class");
     if (t.len == 0) {
         mathnorm_emits(out, "{}");
+    } else if (cp == 0x2223 || cp == 0x2225) {
+        mathnorm_emits(out, cp == 0x2223 ? "|" : "\\|");   /* KaTeX writes |x| as <mi>&#x2223;</mi> */
     } else if (cp) {
         const char *font = variant_font(mv, 1);
         if (font && strcmp(font, "\\mathrm") == 0 && (is_upper_greek(cp) || cp >= 0x80)) font = NULL;
@@ -272,17 +351,16 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
         }
     } else if (is_ascii_letters(t.data, t.len)) {
         /* multi-letter identifier: upright by default (MathML 3.2.3.1) */
-        int fn = n->next && 0;
-        (void)fn;
         const char *font = variant_font(mv, 0);
         xmlNode *nx = n->next;
         while (nx && nx->type != XML_ELEMENT_NODE) nx = nx->next;
         int applied = nx && is(nx, "mo") && token_cp(nx) == 0x2061;
-        if (!font && known_operator(t.data)) {
+        int upright = !font || !strcmp(font, "\\mathrm");
+        if (upright && known_operator(t.data)) {
             sbuf_putc(out, '\\');
             mathnorm_emit(out, t.data, t.len);
             out->data[out->len] = 0;
-        } else if (!font && applied) {
+        } else if (upright && applied) {
             mathnorm_emits(out, "\\operatorname{");
             sbuf_append(out, t.data, t.len);
             sbuf_putc(out, '}');
@@ -292,8 +370,17 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
             sbuf_append(out, t.data, t.len);
             sbuf_putc(out, '}');
         }
+    } else if (common_alnum_font(t.data, t.len)) {
+        mathnorm_emits(out, common_alnum_font(t.data, t.len));
+        sbuf_putc(out, '{');
+        emit_alnum_base(t.data, t.len, out);
+        sbuf_putc(out, '}');
     } else {
         const char *font = variant_font(mv, 0);
+        int ascii = 1;
+        for (size_t i = 0; i < t.len; i++)
+            if ((unsigned char)t.data[i] >= 0x80) ascii = 0;
+        if (!font && ascii) font = "\\mathrm";   /* multi-character identifiers are upright */
         if (font) {
             mathnorm_emits(out, font);
             sbuf_putc(out, '{');
@@ -306,6 +393,10 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
 
 static void conv_mn(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     const char *font = variant_font(attr(n, "mathvariant"), 0);
@@ -395,6 +486,15 @@ static const char *big_size(const char *minsize)
 
 static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        /* KaTeX puts layout inside <mo> (\bmod, \stackrel): convert it */
+        sbuf all = SBUF_INIT;
+        subtree_text(n, &all);
+        if (all.len == 3 && !memcmp(all.data, "mod", 3)) mathnorm_emits(out, "\\bmod");
+        else conv_seq(c, n, out);
+        sbuf_free(&all);
+        return;
+    }
     sbuf t = SBUF_INIT;
     token_text(n, &t);
     uint32_t cp = single_cp(t.data, t.len);
@@ -402,8 +502,18 @@ static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
     if (ms && cp && fence_tex(cp) && big_size(ms)) {
         mathnorm_emits(out, big_size(ms));
         mathnorm_emits(out, fence_tex(cp));
-    } else if (cp == 0x2032 && 0) {
-        sbuf_putc(out, '\'');
+    } else if (cp == 0x2192 || cp == 0x2190) {
+        /* temml and KaTeX mark \rightarrow non-stretchy; a bare arrow is \to */
+        int plain = !attr_is(n, "stretchy", "false");
+        mathnorm_emits(out, cp == 0x2192 ? (plain ? "\\to" : "\\rightarrow") : (plain ? "\\gets" : "\\leftarrow"));
+    } else if (cp == 0x22A5) {
+        mathnorm_emits(out, "\\perp");
+    } else if ((cp == 0x2223 || cp == 0x2225) && attr_is(n, "fence", "true")) {
+        mathnorm_emits(out, cp == 0x2223 ? "|" : "\\|");
+    } else if (cp == '|' && attr(n, "lspace") && atof(attr(n, "lspace")) > 0.1) {
+        mathnorm_emits(out, "\\mid");
+    } else if (!cp && !strcmp(t.data ? t.data : "", "mod")) {
+        mathnorm_emits(out, "\\bmod");
     } else if (!cp && is_ascii_letters(t.data, t.len)) {
         if (known_operator(t.data)) {
             sbuf_putc(out, '\\');
@@ -428,10 +538,15 @@ static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
 
 static void conv_mtext(mm_ctx *c, xmlNode *n, sbuf *out)
 {
+    if (has_elem_child(n)) {
+        conv_seq(c, n, out);
+        return;
+    }
     sbuf t = SBUF_INIT;
     for (xmlNode *ch = n->children; ch; ch = ch->next)
         if ((ch->type == XML_TEXT_NODE || ch->type == XML_CDATA_SECTION_NODE) && ch->content)
             sbuf_puts(&t, (const char *)ch->content);
+    mathnorm_decode_entities(&t);
     /* whitespace-only text is a space command */
     int all_space = t.len > 0;
     for (size_t i = 0; i < t.len && all_space;) {
@@ -442,6 +557,16 @@ static void conv_mtext(mm_ctx *c, xmlNode *n, sbuf *out)
             all_space = 0;
         i += l;
     }
+    static const struct { const char *u; const char *tex; } ks[] = {
+        {"\xe2\x80\x85\xe2\x80\x8a", "\\;"}, {"\xe2\x80\x89\xe2\x81\xa3", "\\!"},
+        {"\xe2\x80\x85", "\\:"}, {"\xe2\x80\x89", "\\,"},
+    };
+    for (size_t k = 0; all_space && k < sizeof ks / sizeof *ks; k++)
+        if (t.len == strlen(ks[k].u) && !memcmp(t.data, ks[k].u, t.len)) {
+            mathnorm_emits(out, ks[k].tex);
+            sbuf_free(&t);
+            return;
+        }
     if (all_space) {
         for (size_t i = 0; i < t.len;) {
             size_t l;
@@ -535,11 +660,67 @@ static int is_atom(const char *s, size_t n)
     return d == 0;
 }
 
+/* One \left..\right group spanning the whole string? */
+static int is_fenced_group(const char *s, size_t n)
+{
+    if (n < 12 || strncmp(s, "\\left", 5) != 0) return 0;
+    int d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') continue;
+        if (i + 5 <= n && !strncmp(s + i, "\\left", 5) && !(i + 5 < n && s[i + 5] >= 'a' && s[i + 5] <= 'z')) d++;
+        else if (i + 6 <= n && !strncmp(s + i, "\\right", 6) && !(i + 6 < n && s[i + 6] >= 'a' && s[i + 6] <= 'z')) {
+            if (--d == 0) {
+                /* the closing delimiter must end the string */
+                size_t j = i + 6;
+                if (j < n && s[j] == '\\') {
+                    j++;
+                    while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z'))) j++;
+                    if (j == i + 7 && j < n) j++;
+                } else if (j < n) {
+                    j++;
+                }
+                return j == n;
+            }
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* Appends ^x / _x: one character or one bare control word goes unbraced
+ * (temml sets x^\circ and x^{\circ} differently), anything else braced. */
+static void script_arg(mm_ctx *c, xmlNode *n, sbuf *out)
+{
+    sbuf t = SBUF_INIT;
+    if (n) conv(c, n, &t);
+    int bare = 0;
+    if (t.len) {
+        size_t l;
+        mathnorm_utf8_next(t.data, t.len, &l);
+        if (l == t.len && t.data[0] != '\'' && t.data[0] != '{' && t.data[0] != '}' && t.data[0] != ' ' &&
+            t.data[0] != '&' && t.data[0] != '^' && t.data[0] != '_') {
+            bare = (unsigned char)t.data[0] < 0x80;
+        } else if (t.data[0] == '\\' && t.len > 1) {
+            size_t i = 1;
+            while (i < t.len && ((t.data[i] >= 'a' && t.data[i] <= 'z') || (t.data[i] >= 'A' && t.data[i] <= 'Z'))) i++;
+            bare = i == t.len && i > 1 && strcmp(t.data, "\\left") && strcmp(t.data, "\\right");
+        }
+    }
+    if (bare) {
+        mathnorm_emit(out, t.data, t.len);
+    } else {
+        sbuf_putc(out, '{');
+        if (t.len) sbuf_append(out, t.data, t.len);
+        sbuf_putc(out, '}');
+    }
+    sbuf_free(&t);
+}
+
 static void base(mm_ctx *c, xmlNode *n, sbuf *out)
 {
     sbuf t = SBUF_INIT;
     if (n) conv(c, n, &t);
-    if (is_atom(t.data, t.len)) {
+    if (is_atom(t.data, t.len) || is_fenced_group(t.data, t.len)) {
         mathnorm_emit(out, t.data, t.len);
     } else {
         sbuf_putc(out, '{');
@@ -554,7 +735,13 @@ static void base(mm_ctx *c, xmlNode *n, sbuf *out)
 static int big_op(xmlNode *n, int *integral)
 {
     *integral = 0;
-    while (n && (is(n, "mrow") || is(n, "mstyle")) && elem_children(n, NULL, 0) == 1) n = nth_elem(n, 0);
+    for (;;) {
+        if (n && (is(n, "mrow") || is(n, "mstyle")) && elem_children(n, NULL, 0) == 1) n = nth_elem(n, 0);
+        else if (n && is(n, "mrow") && elem_children(n, NULL, 0) == 2 && is(nth_elem(n, 1), "mo") &&
+                 token_cp(nth_elem(n, 1)) == 0x2061)
+            n = nth_elem(n, 0);   /* KaTeX: <mrow><mi>lim</mi><mo>&#x2061;</mo></mrow> */
+        else break;
+    }
     if (!is(n, "mo") && !is(n, "mi")) return 0;
     sbuf t = SBUF_INIT;
     token_text(n, &t);
@@ -579,7 +766,7 @@ static const char *accent_cmd(uint32_t cp, int over, int stretchy)
     if (over) switch (cp) {
         case '^': case 0x2C6: case 0x302: return stretchy ? "\\widehat" : "\\hat";
         case '~': case 0x2DC: case 0x303: case 0x223C: return stretchy ? "\\widetilde" : "\\tilde";
-        case 0xAF: case 0x304: case 0x305: case 0x203E: case 0x2015: case '_': case 0x2212: case '-':
+        case 0xAF: case 0x2C9: case 0x304: case 0x305: case 0x203E: case 0x2015: case '_': case 0x2212: case '-':
             return stretchy ? "\\overline" : "\\bar";
         case 0x2192: case 0x20D7: return stretchy ? "\\overrightarrow" : "\\vec";
         case 0x2190: case 0x20D6: return "\\overleftarrow";
@@ -625,7 +812,7 @@ static const char *accent_of(xmlNode *owner, xmlNode *script, int over)
     if (!cmd) return NULL;
     /* a plain arrow or bar over something is an accent only when declared
      * or when it is the usual combining/spacing accent character */
-    if (!declared && (cp == '-' || cp == 0x2212 || cp == '.' || cp == '_' || cp == '~')) return NULL;
+    if (!declared && (cp == '-' || cp == 0x2212 || cp == '.' || cp == '_')) return NULL;
     return cmd;
 }
 
@@ -649,6 +836,71 @@ static void conv_frac(mm_ctx *c, xmlNode *n, sbuf *out)
     arg(c, den, out);
 }
 
+/* Number of primes when a superscript is only primes (′ ″ ‴ '), else 0. */
+static int count_primes(xmlNode *n)
+{
+    if (!n) return 0;
+    int k = 0;
+    for (xmlNode *x = n; x; x = next_in(x, n)) {
+        if (x->type == XML_ELEMENT_NODE) {
+            if (!is(x, "mo") && !is(x, "mi") && !is(x, "mrow")) return 0;
+            continue;
+        }
+        if (x->type != XML_TEXT_NODE || !x->content) continue;
+        const char *s = (const char *)x->content;
+        size_t len = strlen(s);
+        for (size_t i = 0; i < len;) {
+            size_t l;
+            uint32_t cp = mathnorm_utf8_next(s + i, len - i, &l);
+            if (cp == 0x2032 || cp == '\'') k += 1;
+            else if (cp == 0x2033) k += 2;
+            else if (cp == 0x2034) k += 3;
+            else if (cp == 0x2057) k += 4;
+            else if (!(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')) return 0;
+            i += l;
+        }
+    }
+    return k;
+}
+
+/* \xrightarrow and friends: a stretchy arrow under/over text. */
+static const char *xarrow_cmd(xmlNode *base)
+{
+    if (!is(base, "mo") || !attr_is(base, "stretchy", "true")) return NULL;
+    switch (token_cp(base)) {
+    case 0x2192: return "\\xrightarrow";
+    case 0x2190: return "\\xleftarrow";
+    case 0x2194: return "\\xleftrightarrow";
+    case 0x21D2: return "\\xRightarrow";
+    case 0x21D0: return "\\xLeftarrow";
+    case 0x21D4: return "\\xLeftrightarrow";
+    case 0x21A6: return "\\xmapsto";
+    case 0x21AA: return "\\xhookrightarrow";
+    case 0x21A9: return "\\xhookleftarrow";
+    case 0x21CC: return "\\xrightleftharpoons";
+    default: return NULL;
+    }
+}
+
+/* The label of an extensible arrow without its padding: KaTeX wraps it in
+ * <mpadded>, temml in <mover><mrow>space label space</mrow><mspace/></mover>. */
+static void xarrow_label(mm_ctx *c, xmlNode *n, sbuf *out)
+{
+    if (is(n, "mover") && is(nth_elem(n, 1), "mspace")) n = nth_elem(n, 0);
+    if (is(n, "mpadded") || is(n, "mrow")) {
+        xmlNode *kids[256];
+        size_t k = elem_children(n, kids, 256);
+        if (k <= 256) {
+            size_t b = 0, e = k;
+            while (b < e && is(kids[b], "mspace")) b++;
+            while (e > b && is(kids[e - 1], "mspace")) e--;
+            for (size_t i = b; i < e; i++) conv(c, kids[i], out);
+            return;
+        }
+    }
+    conv(c, n, out);
+}
+
 static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
 {
     xmlNode *b = nth_elem(n, 0), *s1 = nth_elem(n, 1), *s2 = nth_elem(n, 2);
@@ -656,35 +908,42 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
     int bigop = big_op(b, &integral);
     if (!strcmp(kind, "msub") || !strcmp(kind, "msup") || !strcmp(kind, "msubsup")) {
         base(c, b, out);
-        if (bigop && !integral && is(b, "mo") && !attr(b, "movablelimits")) {
-        } else if (bigop && !integral) {
-            mathnorm_emits(out, "\\nolimits");
-        }
+        if (bigop && !integral) mathnorm_emits(out, "\\nolimits");
         if (!strcmp(kind, "msup")) {
             /* primes are written as ' */
-            sbuf t = SBUF_INIT;
-            if (s1 && (is(s1, "mo") || is(s1, "mi"))) token_text(s1, &t);
-            if (t.len && (strcmp(t.data, "\xe2\x80\xb2") == 0 || strcmp(t.data, "\xe2\x80\xb3") == 0 ||
-                          strcmp(t.data, "\xe2\x80\xb4") == 0 || strcmp(t.data, "'") == 0)) {
-                int k = t.data[0] == '\'' ? 1 : (unsigned char)t.data[2] - 0xb1;
-                for (int i = 0; i < k; i++) sbuf_putc(out, '\'');
-                sbuf_free(&t);
+            int primes = count_primes(s1);
+            if (primes > 0) {
+                for (int i = 0; i < primes; i++) sbuf_putc(out, '\'');
                 return;
             }
-            sbuf_free(&t);
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
         } else {
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             if (!strcmp(kind, "msubsup")) {
                 sbuf_putc(out, '^');
-                arg(c, s2, out);
+                script_arg(c, s2, out);
             }
         }
         return;
     }
     /* munder, mover, munderover */
+    const char *xa = xarrow_cmd(b);
+    if (xa) {
+        mathnorm_emits(out, xa);
+        xmlNode *under = !strcmp(kind, "mover") ? NULL : s1;
+        xmlNode *over = !strcmp(kind, "mover") ? s1 : !strcmp(kind, "munderover") ? s2 : NULL;
+        if (under) {
+            sbuf_putc(out, '[');
+            xarrow_label(c, under, out);
+            sbuf_putc(out, ']');
+        }
+        sbuf_putc(out, '{');
+        if (over) xarrow_label(c, over, out);
+        sbuf_putc(out, '}');
+        return;
+    }
     int over = !strcmp(kind, "mover");
     const char *acc = NULL;
     if (strcmp(kind, "munderover") != 0) acc = accent_of(n, s1, over);
@@ -700,7 +959,7 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (a2 && (strstr(a2, "brace") || strstr(a2, "paren"))) {
             conv(c, b, out);
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             return;
         }
     }
@@ -710,7 +969,7 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (a2 && (strstr(a2, "brace") || strstr(a2, "paren"))) {
             conv(c, b, out);
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             return;
         }
     }
@@ -719,13 +978,13 @@ static void conv_scripts(mm_ctx *c, xmlNode *n, sbuf *out, const char *kind)
         if (integral) mathnorm_emits(out, "\\limits");
         if (!strcmp(kind, "mover")) {
             sbuf_putc(out, '^');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
         } else {
             sbuf_putc(out, '_');
-            arg(c, s1, out);
+            script_arg(c, s1, out);
             if (!strcmp(kind, "munderover")) {
                 sbuf_putc(out, '^');
-                arg(c, s2, out);
+                script_arg(c, s2, out);
             }
         }
         return;
@@ -761,11 +1020,11 @@ static void conv_multiscripts(mm_ctx *c, xmlNode *n, sbuf *out)
         for (size_t i = pre + 1; i + 1 < k + 1; i += 2) {
             if (!is(kids[i], "none")) {
                 sbuf_putc(out, '_');
-                arg(c, kids[i], out);
+                script_arg(c, kids[i], out);
             }
             if (i + 1 < k && !is(kids[i + 1], "none")) {
                 sbuf_putc(out, '^');
-                arg(c, kids[i + 1], out);
+                script_arg(c, kids[i + 1], out);
             }
         }
     }
@@ -776,11 +1035,11 @@ static void conv_multiscripts(mm_ctx *c, xmlNode *n, sbuf *out)
         first = 0;
         if (!is(kids[i], "none")) {
             sbuf_putc(out, '_');
-            arg(c, kids[i], out);
+            script_arg(c, kids[i], out);
         }
         if (i + 1 < pre && !is(kids[i + 1], "none")) {
             sbuf_putc(out, '^');
-            arg(c, kids[i + 1], out);
+            script_arg(c, kids[i + 1], out);
         }
     }
 }
@@ -792,7 +1051,7 @@ static const char *matrix_env(uint32_t open, uint32_t close, int has_close)
     if (open == '(' && close == ')') return "pmatrix";
     if (open == '[' && close == ']') return "bmatrix";
     if (open == '{' && close == '}') return "Bmatrix";
-    if (open == '|' && close == '|') return "vmatrix";
+    if ((open == '|' || open == 0x2223) && (close == '|' || close == 0x2223)) return "vmatrix";
     if ((open == 0x2016 || open == 0x2225) && (close == 0x2016 || close == 0x2225)) return "Vmatrix";
     if (open == '{' && (!has_close || close == 0)) return "cases";
     if (open == 0 && close == '}') return "rcases";
@@ -905,10 +1164,7 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
                 spec[sl++] = '|';
                 lines = 1;
             }
-            if (st && strstr(st, "pt;")) pt_padding = 1;
-            if (cl && ncols > 0) {
-                /* KaTeX: columnlines lists the lines between columns */
-            }
+            if (st && ncols == 0 && strstr(st, "padding-left:0pt")) pt_padding = 1;
             ncols++;
         }
     }
@@ -930,7 +1186,7 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
     spec[sl] = 0;
     int aligned = ncols >= 2 && right_left &&
                   (attr_is(t, "displaystyle", "true") || attr_has_word(t, "class", "tml-jot") ||
-                   attr_is(t, "columnspacing", "0em"));
+                   (attr(t, "columnspacing") && !strncmp(attr(t, "columnspacing"), "0em", 3)));
     if (aligned) {
         mathnorm_emits(out, "\\begin{aligned}");
         table_body(c, t, out);
@@ -949,6 +1205,33 @@ static void conv_table_plain(mm_ctx *c, xmlNode *t, sbuf *out)
 }
 
 /* ------------------------------------------------------------------- rows */
+
+static int is_mod_word(xmlNode *n)
+{
+    sbuf t = SBUF_INIT;
+    subtree_text(n, &t);
+    int r = t.len == 3 && !memcmp(t.data, "mod", 3);
+    sbuf_free(&t);
+    return r;
+}
+
+/* ( mod <0.3333em> ARG ): returns how many nodes the pattern spans
+ * (through the closing paren), 0 if it is not there. */
+static size_t pmod_at(xmlNode **seq, size_t n)
+{
+    if (n < 5 || !is(seq[0], "mo") || token_cp(seq[0]) != '(' || !is_mod_word(seq[1]) || !is(seq[2], "mspace"))
+        return 0;
+    for (size_t j = 3; j < n; j++)
+        if (is(seq[j], "mo") && token_cp(seq[j]) == ')') return j > 3 ? j + 1 : 0;
+    return 0;
+}
+
+static void emit_pmod(mm_ctx *c, xmlNode **seq, size_t used, sbuf *out)
+{
+    mathnorm_emits(out, "\\pmod{");
+    for (size_t j = 3; j + 1 < used; j++) conv(c, seq[j], out);
+    sbuf_putc(out, '}');
+}
 
 /* Converts a sequence of children (an mrow's, or an inferred mrow's), with
  * fences and tables recognised across siblings. */
@@ -971,6 +1254,11 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
         lr = 1;
         emit_fence(out, "\\left", kids[0]);
         b = 1;
+        e = k - 1;
+    } else if (k >= 2 && stretchy_fence(kids[k - 1]) && attr_is(kids[k - 1], "fence", "true") &&
+               !is(kids[0], "mo") && !is(kids[k - 2], "mtable")) {
+        lr = 2;   /* \left. ... \right| (KaTeX marks the one fence) */
+        mathnorm_emits(out, "\\left.");
         e = k - 1;
     }
     for (size_t i = b; i < e; i++) {
@@ -1010,8 +1298,53 @@ static void conv_seq(mm_ctx *c, xmlNode *parent, sbuf *out)
             emit_fence(out, "\\middle", x);
             continue;
         }
-        /* the thin space temml puts after \sin's function application */
+        /* \pmod{n}: a 1em space, then ( mod <space> n ) flat (KaTeX) or in an mrow (temml) */
+        if (is(x, "mspace") && attr_is(x, "width", "1em")) {
+            xmlNode **seq = kids + i + 1;
+            size_t avail = e - i - 1;
+            xmlNode *inner[64];
+            if (avail >= 1 && is(seq[0], "mrow")) {
+                size_t m = elem_children(seq[0], inner, 64);
+                if (m <= 64 && pmod_at(inner, m) == m) {
+                    emit_pmod(c, inner, m, out);
+                    i += 1;
+                    continue;
+                }
+            }
+            size_t used = pmod_at(seq, avail);
+            if (used) {
+                emit_pmod(c, seq, used, out);
+                i += used;
+                continue;
+            }
+        }
+        /* the spaces KaTeX puts around \bmod */
+        if (is(x, "mtext") && ((i + 1 < e && is(kids[i + 1], "mo") && is_mod_word(kids[i + 1])) ||
+                               (i > 0 && is(kids[i - 1], "mo") && is_mod_word(kids[i - 1])))) {
+            sbuf sp = SBUF_INIT;
+            token_text(x, &sp);
+            int blank = 1;
+            for (size_t q = 0; q < sp.len && blank;) {
+                size_t l;
+                uint32_t cp = mathnorm_utf8_next(sp.data + q, sp.len - q, &l);
+                blank = cp == ' ' || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B);
+                q += l;
+            }
+            sbuf_free(&sp);
+            if (blank) continue;
+        }
+        /* the thick spaces temml puts around \xrightarrow */
+        if (is(x, "mspace") && attr_is(x, "width", "0.2778em") &&
+            ((i + 1 < e && (is(kids[i + 1], "mover") || is(kids[i + 1], "munder") || is(kids[i + 1], "munderover")) &&
+              xarrow_cmd(nth_elem(kids[i + 1], 0))) ||
+             (i > 0 && (is(kids[i - 1], "mover") || is(kids[i - 1], "munder") || is(kids[i - 1], "munderover")) &&
+              xarrow_cmd(nth_elem(kids[i - 1], 0)))))
+            continue;
+        /* the thin spaces temml puts around \sin's function application */
         if (is(x, "mspace") && i > 0 && is(kids[i - 1], "mo") && token_cp(kids[i - 1]) == 0x2061) continue;
+        if (is(x, "mspace") && i + 2 < k && (is(kids[i + 1], "mi") || is(kids[i + 1], "mo")) &&
+            is(kids[i + 2], "mo") && token_cp(kids[i + 2]) == 0x2061 && attr_is(x, "width", "0.1667em"))
+            continue;
         conv(c, x, out);
     }
     if (lr) emit_fence(out, "\\right", kids[k - 1]);
@@ -1038,7 +1371,11 @@ static void conv_enclose(mm_ctx *c, xmlNode *n, sbuf *out)
     if (cmd) {
         mathnorm_emits(out, cmd);
         sbuf_putc(out, '{');
-        conv_seq(c, n, out);
+        xmlNode *inner = n;
+        while (elem_children(inner, NULL, 0) == 1 && is(nth_elem(inner, 0), "mstyle") &&
+               !attr(nth_elem(inner, 0), "mathcolor"))
+            inner = nth_elem(inner, 0);   /* KaTeX's \boxed wraps style resets */
+        conv_seq(c, inner, out);
         sbuf_putc(out, '}');
     } else {
         c->st->unmapped++;   /* longdiv, actuarial, ...: kept as their content */
@@ -1056,6 +1393,20 @@ static void conv_fenced(mm_ctx *c, xmlNode *n, sbuf *out)
     uint32_t ocp = *open ? mathnorm_utf8_next(open, strlen(open), &l) : 0;
     uint32_t ccp = *close ? mathnorm_utf8_next(close, strlen(close), &l) : 0;
     const char *of = fence_tex(ocp), *cf = fence_tex(ccp);
+    /* <mfenced open="["><mtable>..</mtable></mfenced>: a bracketed matrix */
+    if (elem_children(n, NULL, 0) == 1 && is(nth_elem(n, 0), "mtable")) {
+        const char *env = matrix_env(ocp, ccp, ccp != 0);
+        if (env) {
+            mathnorm_emits(out, "\\begin{");
+            mathnorm_emits(out, env);
+            sbuf_putc(out, '}');
+            table_body(c, nth_elem(n, 0), out);
+            mathnorm_emits(out, "\\end{");
+            mathnorm_emits(out, env);
+            sbuf_putc(out, '}');
+            return;
+        }
+    }
     mathnorm_emits(out, "\\left");
     mathnorm_emits(out, of ? of : ".");
     size_t i = 0, seplen = strlen(sep);
@@ -1169,6 +1520,22 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
     }
     c->depth++;
     const char *nm = lname(n);
+    const char *style = attr(n, "style");
+    const char *col = style ? strstr(style, "color:") : NULL;
+    if (col && (col == style || col[-1] == ';' || col[-1] == ' ') && !c->in_color) {
+        col += 6;
+        while (*col == ' ') col++;
+        size_t cl = strcspn(col, "; ");
+        mathnorm_emits(out, "\\textcolor{");
+        sbuf_append(out, col, cl);
+        mathnorm_emits(out, "}{");
+        c->in_color = 1;
+        c->depth--;
+        conv(c, n, out);
+        c->in_color = 0;
+        sbuf_putc(out, '}');
+        return;
+    }
     if (!strcmp(nm, "mi")) conv_mi(c, n, out);
     else if (!strcmp(nm, "mn")) conv_mn(c, n, out);
     else if (!strcmp(nm, "mo")) conv_mo(c, n, out);
@@ -1184,8 +1551,15 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
     else if (!strcmp(nm, "mrow") || !strcmp(nm, "math") || !strcmp(nm, "mpadded") || !strcmp(nm, "merror") ||
              !strcmp(nm, "mtd") || !strcmp(nm, "mlabeledtr") || !strcmp(nm, "mtr")) {
         const char *st = attr(n, "style");
-        if (!strcmp(nm, "mrow") && !n->children && st && strstr(st, "margin-left:-0.1667em")) mathnorm_emits(out, "\\!");
-        else conv_seq(c, n, out);
+        if (!strcmp(nm, "mrow") && !n->children && st && strstr(st, "margin-left:-0.1667em")) {
+            mathnorm_emits(out, "\\!");
+        } else if (!strcmp(nm, "mrow") && st && strstr(st, "border:1px solid")) {
+            mathnorm_emits(out, "\\boxed{");
+            conv_seq(c, n, out);
+            sbuf_putc(out, '}');
+        } else {
+            conv_seq(c, n, out);
+        }
     } else if (!strcmp(nm, "mstyle")) conv_style(c, n, out);
     else if (!strcmp(nm, "mfrac")) conv_frac(c, n, out);
     else if (!strcmp(nm, "msqrt")) {
@@ -1231,8 +1605,8 @@ static void conv(mm_ctx *c, xmlNode *n, sbuf *out)
 void mathnorm_mathml_node_to_latex(xmlNode *math, sbuf *out, mathnorm_stats *st)
 {
     mathnorm_stats dummy = {0};
-    mm_ctx c = {st ? st : &dummy, 0};
-    if (!out->data) sbuf_reserve(out, 64);
+    mm_ctx c = {st ? st : &dummy, 0, 0};
+    if (!out->data) sbuf_append(out, "", 0);
     if (is(math, "math")) {
         /* prefer the TeX source a renderer left behind */
         for (xmlNode *ch = math->children; ch; ch = ch->next)
@@ -1272,8 +1646,11 @@ static void expand_entities(const char *s, size_t n, sbuf *out)
                 if (strcmp(name, "lt") && strcmp(name, "gt") && strcmp(name, "amp") && strcmp(name, "quot") &&
                     strcmp(name, "apos")) {
                     const htmlEntityDesc *d = htmlEntityLookup((const xmlChar *)name);
+                    uint32_t cp5 = d ? 0 : mathnorm_entity(name, strlen(name));
                     if (d) {
                         utf8_put(out, d->value);
+                    } else if (cp5) {
+                        utf8_put(out, cp5);
                     } else {
                         /* unknown entity: keep it visibly, as text */
                         sbuf_puts(out, "&amp;");
@@ -1291,6 +1668,51 @@ static void expand_entities(const char *s, size_t n, sbuf *out)
         }
         sbuf_putc(out, s[i]);
     }
+}
+
+/* Deepest element nesting of markup, by a tag scan (no parse). */
+static size_t markup_depth(const char *s, size_t n)
+{
+    size_t d = 0, maxd = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '<') continue;
+        char c = s[i + 1];
+        if (c == '/') {
+            if (d) d--;
+        } else if (c != '!' && c != '?') {
+            const char *gt = memchr(s + i, '>', n - i);
+            if (!gt) break;
+            if (gt[-1] != '/' && ++d > maxd) maxd = d;
+            i = (size_t)(gt - s);
+        }
+    }
+    return maxd;
+}
+
+/* Markup nested deeper than the parsers go: keep its text content as
+ * math characters (tags dropped, entities decoded), counted. */
+static int deep_markup_text(const char *s, size_t n, sbuf *out, mathnorm_stats *st)
+{
+    int in_tag = 0, any = 0;
+    mm_ctx c = {st, 0, 0};
+    st->depth_limited++;
+    sbuf t = SBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '<') in_tag = 1;
+        else if (s[i] == '>') in_tag = 0;
+        else if (!in_tag) sbuf_putc(&t, s[i]);
+    }
+    for (size_t i = 0; i < t.len;) {
+        size_t l;
+        uint32_t cp = mathnorm_utf8_next(t.data + i, t.len - i, &l);
+        if (cp > ' ') {
+            emit_math_chars(&c, t.data + i, l, out);
+            any = 1;
+        }
+        i += l;
+    }
+    sbuf_free(&t);
+    return any;
 }
 
 static xmlNode *find_math(xmlNode *root)
@@ -1313,13 +1735,23 @@ int mathnorm_mathml_to_latex_stats(const char *xml, size_t n, sbuf *out, mathnor
 {
     mathnorm_stats dummy = {0};
     if (!st) st = &dummy;
-    if (!out->data) sbuf_reserve(out, 64);
+    if (!out->data) sbuf_append(out, "", 0);
     if (n > 16u * MATHNORM_MAX_FORMULA) {
         st->oversized++;
         return cd_fail(e, CD_EINPUT, "mathml: %zu bytes is over the %u-byte bound", n, 16u * MATHNORM_MAX_FORMULA);
     }
     sbuf src = SBUF_INIT;
     expand_entities(xml, n, &src);
+    if (markup_depth(src.data ? src.data : "", src.len) > 250) {
+        /* libxml2 stops at 256 levels and would lose the rest */
+        int found = strstr(src.data, "math") != NULL;
+        if (found) {
+            deep_markup_text(src.data, src.len, out, st);
+            st->formulas++;
+        }
+        sbuf_free(&src);
+        return found ? 0 : cd_fail(e, CD_EINPUT, "mathml: no <math> element in %zu bytes", n);
+    }
     xmlDoc *doc = NULL;
     if (src.len < (size_t)1 << 31)
         doc = xmlReadMemory(src.data ? src.data : "", (int)src.len, "mathml.xml", "UTF-8",

@@ -23,6 +23,11 @@ const mathnorm_sym *mathnorm_symbol_table(size_t *n);
  * (an ASCII letter/digit or a Greek code point) when cp is one. */
 int mathnorm_alnum(uint32_t cp, const char **font, uint32_t *base);
 
+/* Code point of an HTML5/MathML entity name HTML 4 lacks; 0 if unknown. */
+uint32_t mathnorm_entity(const char *name, size_t n);
+/* Replaces &Name; sequences that survived an HTML 4 parse, in place. */
+void mathnorm_decode_entities(sbuf *t);
+
 /* Decodes one UTF-8 code point at s (n > 0); sets *len (>= 1). Invalid bytes
  * decode as U+FFFD with length 1. */
 uint32_t mathnorm_utf8_next(const char *s, size_t n, size_t *len);

@@ -35,12 +35,12 @@
 enum {
     F_MATHML, F_MATHJAX_TEX, F_MATHJAX_DISPLAY, F_ASCIIMATH, F_MATHJAX_MML, F_KATEX, F_KATEX_DISPLAY,
     F_LATEX_IMG, F_WIKI_MATH, F_MATH_CONTAINER, F_WP_KATEX, F_TEX_INLINE, F_TEX_DISPLAY, F_TEX_ENV,
-    F_SUP_SUB, F_NFORMS
+    F_SUP_SUB, F_TEX_CLASS, F_NFORMS
 };
 static const char *const form_names[F_NFORMS] = {
     "mathml", "mathjax_tex", "mathjax_display", "asciimath", "mathjax_mml", "katex", "katex_display",
     "latex_img", "wiki_math", "math_container", "wp_katex", "tex_inline", "tex_display", "tex_env",
-    "sup_sub",
+    "sup_sub", "tex_class",
 };
 
 /* OpenWebMath's prefilter signals. */
@@ -63,6 +63,9 @@ struct mathnorm_page {
     int nd;
     int declared_inline, declared_display;   /* the page's config named them */
     unsigned char special[256];              /* bytes that may start math in text */
+    int no_environments;                     /* MathJax processEnvironments: false */
+    int katex_default;                       /* KaTeX auto-render called without delimiters */
+    int asciimath_ticks;                     /* MathJax AsciiMath input: `..` in text */
     sbuf tmp;
 };
 
@@ -238,6 +241,12 @@ static void scan_config(mathnorm_page *pg, const char *s, size_t n)
     const char *end = s + n;
     if (strstr(s, "MathJax") || strstr(s, "mathjax")) pg->signals[S_MATHJAX] = 1;
     if (strstr(s, "katex") || strstr(s, "renderMathInElement")) pg->signals[S_KATEX] = 1;
+    if (strstr(s, "processEnvironments") && strstr(s, "false") &&
+        strstr(strstr(s, "processEnvironments"), "false") - strstr(s, "processEnvironments") < 24)
+        pg->no_environments = 1;
+    if (strstr(s, "renderMathInElement") && !strstr(s, "delimiters")) pg->katex_default = 1;
+    if (strstr(s, "asciimath2jax") || strstr(s, "input/asciimath") || strstr(s, "input/AsciiMath"))
+        pg->asciimath_ticks = 1;
     if (parse_mathjax_list(pg, s, end, "inlineMath", 0)) pg->declared_inline = 1;
     if (parse_mathjax_list(pg, s, end, "displayMath", 1)) pg->declared_display = 1;
     if (strstr(s, "renderMathInElement") || strstr(s, "katex")) parse_katex_list(pg, s, end);
@@ -260,7 +269,12 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
             const char *src = get_attr(n, "src");
             if (type && ci_contains(type, "math/")) pg->signals[S_MATHJAX] = 1;
             if (ci_contains(src, "mathjax")) pg->signals[S_MATHJAX] = 1;
+            /* MathJax 2 combined configurations with AsciiMath input: AM_CHTML, TeX-MML-AM_CHTML */
+            if (ci_contains(src, "mathjax") && src && (strstr(src, "AM_") || strstr(src, "-AM")))
+                pg->asciimath_ticks = 1;
             if (ci_contains(src, "katex")) pg->signals[S_KATEX] = 1;
+            const char *onload = get_attr(n, "onload");
+            if (onload && strstr(onload, "renderMathInElement")) scan_config(pg, onload, strlen(onload));
             if (!type || ci_contains(type, "javascript") || ci_contains(type, "text/x-mathjax-config") ||
                 ci_contains(type, "module")) {
                 sbuf t = SBUF_INIT;
@@ -282,6 +296,13 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
         if (has_class(n, "MathJax") || has_class(n, "MathJax_Display") || is_el(n, "mjx-container"))
             pg->signals[S_MATHJAX] = 1;
     }
+    /* KaTeX auto-render's own defaults: $$..$$, \(..\), \[..\] (no single $) */
+    if (pg->katex_default && !pg->declared_inline && !pg->declared_display) {
+        add_delim(pg, "$$", "$$", 1);
+        add_delim(pg, "\\(", "\\)", 0);
+        add_delim(pg, "\\[", "\\]", 1);
+        pg->declared_inline = pg->declared_display = 1;
+    }
     /* defaults when the page declares nothing: MathJax's plus $..$ */
     if (!pg->declared_inline) {
         add_delim(pg, "\\(", "\\)", 0);
@@ -292,6 +313,7 @@ mathnorm_page *mathnorm_page_new(xmlDoc *doc)
         add_delim(pg, "\\[", "\\]", 1);
     }
     pg->special['\\'] = pg->special['$'] = pg->special['<'] = 1;
+    if (pg->asciimath_ticks) pg->special['`'] = 1;
     for (int k = 0; k < pg->nd; k++) pg->special[(unsigned char)pg->d[k].open[0]] = 1;
     return pg;
 }
@@ -311,16 +333,45 @@ const mathnorm_stats *mathnorm_page_stats(const mathnorm_page *pg)
 /* --------------------------------------------------------------- emitting */
 
 /* Appends $tex$ or $$tex$$ (trimmed; empty formulas are not written). */
+/* {\displaystyle X} around a whole formula (Wikipedia's annotations and
+ * alt texts) carries no content: X is kept. */
+static void strip_style_wrapper(const char **tex, size_t *n)
+{
+    static const char *const w[] = {"{\\displaystyle", "{\\textstyle"};
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(w[k]);
+        const char *s = *tex;
+        if (*n < l + 1 || strncmp(s, w[k], l) != 0 || s[*n - 1] != '}' || isalpha((unsigned char)s[l])) continue;
+        int d = 0;
+        size_t i;
+        for (i = 0; i < *n; i++) {
+            if (s[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (s[i] == '{') d++;
+            else if (s[i] == '}' && --d == 0) break;
+        }
+        if (i != *n - 1) continue;   /* the first brace closes before the end */
+        *tex = s + l;
+        *n -= l + 1;
+        while (*n && isspace((unsigned char)**tex)) (*tex)++, (*n)--;
+        while (*n && isspace((unsigned char)(*tex)[*n - 1])) (*n)--;
+        return;
+    }
+}
+
 static int put_formula(mathnorm_page *pg, sbuf *out, const char *tex, size_t n, int display, int form)
 {
     while (n && isspace((unsigned char)*tex)) tex++, n--;
     while (n && isspace((unsigned char)tex[n - 1])) n--;
+    strip_style_wrapper(&tex, &n);
     if (n > MATHNORM_MAX_FORMULA) {
         pg->st.oversized++;
         n = MATHNORM_MAX_FORMULA;
     }
     if (n == 0) {
-        if (!out->data) sbuf_reserve(out, 1);
+        if (!out->data) sbuf_append(out, "", 0);
         return 0;
     }
     sbuf_puts(out, display ? "$$" : "$");
@@ -344,8 +395,9 @@ static int hexval(char c)
     return -1;
 }
 
-/* URL-decodes s[0..n) into out ('+' is a space in query strings). */
-static void url_decode(const char *s, size_t n, sbuf *out)
+/* URL-decodes s[0..n) into out; '+' is a space in form-encoded query
+ * parameters (WordPress latex=), a plus in raw queries (codecogs, mimeTeX). */
+static void url_decode(const char *s, size_t n, sbuf *out, int plus_is_space)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
@@ -357,7 +409,7 @@ static void url_decode(const char *s, size_t n, sbuf *out)
                 continue;
             }
         }
-        sbuf_putc(out, s[i] == '+' ? ' ' : s[i]);
+        sbuf_putc(out, s[i] == '+' && plus_is_space ? ' ' : s[i]);
     }
 }
 
@@ -373,7 +425,7 @@ static int query_param(const char *url, const char *key, sbuf *out)
             const char *e = strchr(v, '&');
             if (!e) e = v + strlen(v);
             /* &amp; left undecoded in an attribute */
-            url_decode(v, (size_t)(e - v), out);
+            url_decode(v, (size_t)(e - v), out, 1);
             return 1;
         }
         p = strchr(p, '&');
@@ -395,8 +447,7 @@ static size_t strip_render_options(const char *s, size_t n)
         for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
             size_t l = strlen(opts[k]);
             if (i + l <= n && !strncmp(s + i, opts[k], l)) {
-                if (!strcmp(opts[k], "\\color{") || !strcmp(opts[k], "\\large") || !strcmp(opts[k], "\\Large"))
-                    if (!strcmp(opts[k], "\\color{")) break;
+                if (!strcmp(opts[k], "\\color{")) break;   /* a colour is content, keep it */
                 i += l;
                 if (opts[k][l - 1] == '{') {
                     while (i < n && s[i] != '}') i++;
@@ -455,7 +506,7 @@ static int node_img(mathnorm_page *pg, xmlNode *n, sbuf *out)
                    ci_contains(src, "mathtex.cgi") || ci_contains(src, "mimetex.") || ci_contains(src, "latex.cgi")) {
             const char *q = strchr(src, '?');
             if (q && q[1]) {
-                url_decode(q + 1, strlen(q + 1), t);
+                url_decode(q + 1, strlen(q + 1), t, 0);
                 by_url = 1;
                 if (ci_contains(src, "codecogs")) pg->signals[S_CODECOGS] = 1;
             }
@@ -553,6 +604,12 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
     if (!n || n->type != XML_ELEMENT_NODE) return 0;
     const char *nm = lname(n);
     sbuf *t = &pg->tmp;
+    /* fast path: extract asks about every element of every page */
+    if (strcasecmp(nm, "math") && strcasecmp(nm, "script") && strcasecmp(nm, "img") && strcasecmp(nm, "sup") &&
+        strcasecmp(nm, "sub") && strcasecmp(nm, "mjx-container")) {
+        const char *cls = get_attr(n, "class");
+        if (!cls || !(strcasestr(cls, "math") || strcasestr(cls, "tex"))) return 0;
+    }
 
     if (!strcasecmp(nm, "math")) {
         sbuf_reset(t);
@@ -606,6 +663,24 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         sbuf_free(&src);
         return 1;
     }
+    /* Wikipedia/MediaWiki: a span holding hidden MathML and a fallback image
+     * of the same formula; written once */
+    if (has_class(n, "mwe-math-element")) {
+        xmlNode *m = find_desc(n, "math", NULL);
+        int display = find_desc(n, NULL, "mwe-math-mathml-display") || find_desc(n, NULL, "mwe-math-fallback-image-display");
+        if (m) {
+            if (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block")) display = 1;
+            sbuf_reset(t);
+            mathnorm_mathml_node_to_latex(m, t, &pg->st);
+            sbuf copy = SBUF_INIT;
+            sbuf_append(&copy, t->data ? t->data : "", t->len);
+            put_formula(pg, out, copy.data, copy.len, display, F_MATHML);
+            sbuf_free(&copy);
+            return 1;
+        }
+        xmlNode *img = find_desc(n, "img", NULL);
+        return img ? node_img(pg, img, out) : 0;
+    }
     /* MathJax's rendered output: a duplicate when its source script follows */
     if (has_class(n, "MathJax_Preview") || has_class(n, "MathJax") || has_class(n, "MathJax_Display") ||
         has_class(n, "MathJax_SVG") || has_class(n, "MathJax_CHTML") || has_class(n, "MathJax_SVG_Display") ||
@@ -631,20 +706,6 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         }
         return has_class(n, "MathJax_Preview") ? 1 : 0;
     }
-    /* KaTeX: the TeX annotation (or the MathML) inside .katex-mathml */
-    if (has_class(n, "katex-display") || has_class(n, "katex")) {
-        xmlNode *m = find_desc(n, "math", NULL);
-        if (!m) return 0;
-        sbuf_reset(t);
-        mathnorm_mathml_node_to_latex(m, t, &pg->st);
-        int display = has_class(n, "katex-display") ||
-                      (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block"));
-        sbuf copy = SBUF_INIT;
-        sbuf_append(&copy, t->data ? t->data : "", t->len);
-        put_formula(pg, out, copy.data, copy.len, display, display ? F_KATEX_DISPLAY : F_KATEX);
-        sbuf_free(&copy);
-        return 1;
-    }
     if (has_class(n, "math-container") || has_class(n, "wp-katex-eq")) {
         int wp = has_class(n, "wp-katex-eq");
         sbuf src = SBUF_INIT;
@@ -661,6 +722,43 @@ int mathnorm_node(mathnorm_page *pg, xmlNode *n, sbuf *out)
         put_formula(pg, out, s, l, display, wp ? F_WP_KATEX : F_MATH_CONTAINER);
         sbuf_free(&src);
         return 1;
+    }
+    /* KaTeX: the TeX annotation (or the MathML) inside .katex-mathml */
+    if (has_class(n, "katex-display") || has_class(n, "katex")) {
+        xmlNode *m = find_desc(n, "math", NULL);
+        if (!m) return 0;
+        sbuf_reset(t);
+        mathnorm_mathml_node_to_latex(m, t, &pg->st);
+        int display = has_class(n, "katex-display") ||
+                      (get_attr(m, "display") && !strcasecmp(get_attr(m, "display"), "block"));
+        sbuf copy = SBUF_INIT;
+        sbuf_append(&copy, t->data ? t->data : "", t->len);
+        put_formula(pg, out, copy.data, copy.len, display, display ? F_KATEX_DISPLAY : F_KATEX);
+        sbuf_free(&copy);
+        return 1;
+    }
+    /* pandoc (<span class="math inline">\(..\)</span>, "math display") and
+     * jsMath (<span class="math">TeX</span>, <div class="math">): TeX inside */
+    if ((!strcasecmp(nm, "span") || !strcasecmp(nm, "div")) &&
+        (has_class(n, "math") || has_class(n, "tex") || has_class(n, "latex"))) {
+        sbuf src = SBUF_INIT;
+        text_content(n, &src);
+        const char *sp = src.data ? src.data : "";
+        size_t l = src.len;
+        int display = 0;
+        size_t before = l;
+        strip_tex_delims(&sp, &l, &display);
+        int delimited = l != before;
+        int ok = (delimited || strpbrk(sp, "\\^_=") != NULL) && l > 0 && !find_desc(n, NULL, NULL);
+        if (ok) {
+            display = display || has_class(n, "display") || !strcasecmp(nm, "div");
+            sbuf copy = SBUF_INIT;
+            sbuf_append(&copy, sp, l);
+            put_formula(pg, out, copy.data, copy.len, display, F_TEX_CLASS);
+            sbuf_free(&copy);
+        }
+        sbuf_free(&src);
+        if (ok) return 1;
     }
     if (!strcasecmp(nm, "img")) return node_img(pg, n, out);
     if (!strcasecmp(nm, "sup") || !strcasecmp(nm, "sub")) {
@@ -729,17 +827,30 @@ static int latex_command_at(const char *s, size_t n, size_t i)
     return 0;
 }
 
+/* Appends s[from..to) as prose: each unescaped '$' becomes \$. */
+static void flush_literal(const char *s, size_t from, size_t to, sbuf *out)
+{
+    while (from < to) {
+        const char *d = memchr(s + from, '$', to - from);
+        size_t end = d ? (size_t)(d - s) : to;
+        sbuf_append(out, s + from, end - from);
+        if (!d) break;
+        if (end == 0 || s[end - 1] != '\\') sbuf_putc(out, '\\');
+        sbuf_putc(out, '$');
+        from = end + 1;
+    }
+}
+
 void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
 {
-    if (!out->data) sbuf_reserve(out, n + 1);
+    if (!out->data) sbuf_append(out, "", 0);
     size_t i = 0, lit = 0;   /* s[lit..i) is pending literal text */
-#define FLUSH_LIT()                                                       \
-    do {                                                                  \
-        for (size_t q_ = lit; q_ < i; q_++) {                             \
-            if (s[q_] == '$' && (q_ == 0 || s[q_ - 1] != '\\')) sbuf_putc(out, '\\'); \
-            sbuf_putc(out, s[q_]);                                        \
-        }                                                                 \
-    } while (0)
+    /* Closers searched for and not found: after a few, an opener of that
+     * kind is literal, so hostile text (thousands of unclosed \( ) stays
+     * linear. */
+    int fails[MAX_DELIMS] = {0}, env_fails = 0, wiki_fails = 0;
+    enum { MAX_CLOSER_MISSES = 8 };
+#define FLUSH_LIT() flush_literal(s, lit, i, out)
     while (i < n) {
         char ch = s[i];
         if (!pg->special[(unsigned char)ch]) {
@@ -753,9 +864,11 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
         }
         if (ch == '\\' && latex_command_at(s, n, i)) pg->signals[S_LATEX_CMD] = 1;
         /* environments */
-        if (ch == '\\') {
+        if (ch == '\\' && !pg->no_environments && env_fails < MAX_CLOSER_MISSES && i + 7 <= n &&
+            !strncmp(s + i, "\\begin{", 7)) {
             int display = 1;
             size_t e = env_end(s, n, i, &display);
+            if (!e) env_fails++;
             if (e) {
                 FLUSH_LIT();
                 put_formula(pg, out, s + i, e - i, display, F_TEX_ENV);
@@ -763,10 +876,27 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
                 continue;
             }
         }
+        /* AsciiMath between backticks, on pages that load MathJax's AsciiMath input */
+        if (ch == '`' && pg->asciimath_ticks) {
+            const char *close = i + 1 < n ? memchr(s + i + 1, '`', n - i - 1) : NULL;
+            if (close && close > s + i + 1) {
+                FLUSH_LIT();
+                sbuf tex = SBUF_INIT;
+                mathnorm_asciimath_to_latex(s + i + 1, (size_t)(close - s) - i - 1, &tex, &pg->st);
+                put_formula(pg, out, tex.data ? tex.data : "", tex.len, 0, F_ASCIIMATH);
+                sbuf_free(&tex);
+                i = lit = (size_t)(close - s) + 1;
+                continue;
+            }
+            i++;
+            continue;
+        }
         /* escaped wiki math: <math>..</math> as text */
-        if (ch == '<' && i + 6 <= n && !strncasecmp(s + i, "<math", 5) && (s[i + 5] == '>' || s[i + 5] == ' ')) {
+        if (ch == '<' && wiki_fails < MAX_CLOSER_MISSES && i + 6 <= n && !strncasecmp(s + i, "<math", 5) &&
+            (s[i + 5] == '>' || s[i + 5] == ' ')) {
             const char *gt = memchr(s + i, '>', n - i);
             const char *end = gt ? find_ci(gt, n - (size_t)(gt - s), "</math>") : NULL;
+            if (!end) wiki_fails++;
             if (gt && end) {
                 FLUSH_LIT();
                 int display = memmem(s + i, (size_t)(gt - (s + i)), "block", 5) != NULL;
@@ -780,7 +910,7 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
         size_t bl = 0;
         for (int k = 0; k < pg->nd; k++) {
             size_t l = strlen(pg->d[k].open);
-            if (l > bl && i + l <= n && !strncmp(s + i, pg->d[k].open, l)) {
+            if (l > bl && i + l <= n && fails[k] < MAX_CLOSER_MISSES && !strncmp(s + i, pg->d[k].open, l)) {
                 best = k;
                 bl = l;
             }
@@ -819,6 +949,7 @@ void mathnorm_text(mathnorm_page *pg, const char *s, size_t n, sbuf *out)
             found = h + 1;
             break;
         }
+        if (!found && !single_dollar) fails[best]++;
         if (!found || found - 1 == start) {
             i += single_dollar ? 1 : ol;
             continue;

@@ -10,7 +10,7 @@ LIBS="zlib1g-dev libzstd-dev zstd libxxhash-dev libpcre2-dev libsqlite3-dev sqli
  libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libdeflate-dev libicu-dev"
 TEST="clang libclang-rt-14-dev python3 python3-numpy chromium libfasttext-dev fasttext"
 MPI="openmpi-bin libopenmpi-dev"
-BENCH="isal libdeflate-tools lynx time python3-xxhash"
+BENCH="isal libdeflate-tools lynx time python3-xxhash libgumbo-dev"
 
 case "${1:-}" in
   --bench) PKGS="$BUILD $LIBS $TEST $MPI $BENCH" ;;

@@ -16,8 +16,8 @@
 
 static int cmd_run(int argc, char **argv)
 {
-    static const char *const bools[] = {"progress", "no-progress", "quiet", NULL};
-    static const char *const known[] = {"threads", "state", "output", "progress", "no-progress", "quiet", NULL};
+    static const char *const bools[] = {"progress", "no-progress", "quiet", "check", NULL};
+    static const char *const known[] = {"threads", "state", "output", "progress", "no-progress", "quiet", "check", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
@@ -27,6 +27,8 @@ static int cmd_run(int argc, char **argv)
                "  --state DIR   run state directory holding ledger.sqlite (default RUN_DIR/state)\n"
                "  --output DIR  output directory (overrides the config's output.dir)\n"
                "  --quiet       no log lines on stderr (they still go to logs/corpusd.jsonl)\n"
+               "  --check       validate the config (stages, parameters, output) and print the plan; inputs\n"
+               "                that match no file are allowed; nothing runs\n"
                "A re-run skips finished inputs; a killed run resumes without losing or repeating data.\n"
                "Exit codes: 0 ok, 1 some inputs failed (see corpusd status), 2 usage or config error.\n");
         cli_free(&a);
@@ -49,6 +51,7 @@ static int cmd_run(int argc, char **argv)
     if (cli_has(&a, "no-progress")) ov.progress = 0;
     if (cli_has(&a, "progress")) ov.progress = 1;
     if (cli_has(&a, "quiet")) log_set_quiet(1);
+    if (cli_has(&a, "check")) ov.allow_empty_inputs = 1;
     cd_err e;
     cd_err_clear(&e);
     pipeline *p = pipeline_load(a.pos[0], &ov, &e);
@@ -56,6 +59,14 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "corpusd run: %s\n", e.msg);
         cli_free(&a);
         return EXIT_USAGE;
+    }
+    if (cli_has(&a, "check")) {
+        printf("%s: ok, config %s, %zu input(s), output %s (%s)\n", a.pos[0], p->config_hash, p->ninputs, p->out_dir,
+               p->writer->name);
+        for (size_t i = 0; i < p->nstages; i++) printf("  stage %s\n", p->stages[i].label);
+        pipeline_free(p);
+        cli_free(&a);
+        return EXIT_OK;
     }
     pipeline_result res;
     int rc = pipeline_run(p, &res, &e);

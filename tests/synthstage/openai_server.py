@@ -62,5 +62,7 @@ def stop(*a):
 
 
 signal.signal(signal.SIGTERM, stop)
-threading.Timer(120, stop).start()   # never outlives the test
+guard = threading.Timer(120, stop)   # never outlives the test
+guard.daemon = True                  # ...and never keeps it alive either
+guard.start()
 srv.serve_forever()

@@ -239,6 +239,10 @@ static int endpoint_generate(rw_backend *b, rw_request *reqs, int n, cd_err *e)
         b->all_busy += busy;
         b->all_slots += wall * b->concurrency;
     }
+    for (int i = 0; i < b->concurrency; i++) {
+        sbuf_free(&ts[i].body);
+        sbuf_free(&ts[i].resp);
+    }
     free(ts);
     free(queue);
     free(retry_at);

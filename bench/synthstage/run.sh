@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/synthstage/run.sh: throughput of the synth stage (diverse_qa) on the
 # CPU engine with a ~150M-parameter random Nemotron-H (the 9B layer pattern,
-# configs/models/nemotron-h-150m.json), and the engine's mean batch occupancy.
+# bench/synth/nemotron-h-150m.json), and the engine's mean batch occupancy.
 # A random model never emits EOS, so every request runs to the task's
 # max_output_tokens: the figures are generation throughput, not quality.
 #   DOCS=16 BATCH=16 OUT_TOKENS=128 sh bench/synthstage/run.sh
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 BIN=${CORPUSD:-bin/corpusd}
 DOCS=${DOCS:-16}; BATCH=${BATCH:-16}; OUT_TOKENS=${OUT_TOKENS:-128}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-CFG=configs/models/nemotron-h-150m.json
+CFG=bench/synth/nemotron-h-150m.json
 [ -f "$CFG" ] || { echo "missing $CFG"; exit 1; }
 "$BIN" model-init --config "$CFG" --seed 1 -o "$T/model" > /dev/null
 mkdir -p "$T/tasks"

@@ -100,9 +100,11 @@ int cli_stage_main(const char *name, int argc, char **argv)
     cli_args a;
     if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
     if (a.help) {
-        printf("usage: corpusd %s IN... [-o OUT] [--rejects REJ] [--format FMT] [--seed S] [--PARAM VALUE]...\n\n"
+        printf("usage: corpusd %s IN... [-o OUT] [--rejects REJ] [--format FMT] [--seed S] [--state DIR]\n"
+               "       [--PARAM VALUE]...\n\n"
                "%s.\n\nReads JSONL (or any reader format) inputs in order and writes the kept documents to OUT\n"
-               "(JSONL, compressed by suffix; stdout when absent or '-'), dropped ones to REJ.\n\n"
+               "(JSONL, compressed by suffix; stdout when absent or '-'), dropped ones to REJ. --state is\n"
+               "a directory for stages that checkpoint (synth).\n\n"
                "Parameters (also usable in a pipeline config):\n",
                name, ops->summary);
         param_spec_print(ops->params, stdout);
@@ -116,12 +118,13 @@ int cli_stage_main(const char *name, int argc, char **argv)
     }
     cfg_node *params = cfg_new_map();
     uint64_t seed = 0;
-    const char *out = NULL, *rej = NULL, *format = NULL;
+    const char *out = NULL, *rej = NULL, *format = NULL, *state = NULL;
     for (size_t i = 0; i < a.nflags; i++) {
         const char *k = a.keys[i];
         if (!strcmp(k, "output")) out = a.vals[i];
         else if (!strcmp(k, "rejects")) rej = a.vals[i];
         else if (!strcmp(k, "format")) format = a.vals[i];
+        else if (!strcmp(k, "state")) state = a.vals[i];
         else if (!strcmp(k, "seed")) {
             seed = strtoull(a.vals[i], NULL, 10);
             /* A stage with its own `seed` parameter gets it too. */
@@ -147,7 +150,7 @@ int cli_stage_main(const char *name, int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    rc = pipeline_run_files(&st, 1, a.pos, a.npos, format, out, rej, seed, &e);
+    rc = pipeline_run_files_state(&st, 1, a.pos, a.npos, format, out, rej, seed, state, &e);
     if (rc < 0) fprintf(stderr, "corpusd %s: %s\n", name, e.msg);
     pipeline_stage_free(&st);
     cfg_free(wrap);

@@ -434,61 +434,27 @@ static const stage_ops synth_stage = {
 };
 CORPUSD_STAGE(synth_stage)
 
-/* corpusd synth IN... -o OUT --task T --model DIR|--endpoint URL [--rejects R] [--state DIR] */
+/* corpusd synth IN... -o OUT --task T --model DIR|--endpoint URL [--rejects R] [--state DIR]:
+ * the generic stage command, with the answer checkpoint in OUT.state unless
+ * --state says otherwise, so that a killed run resumes. */
 static int cmd_synth(int argc, char **argv)
 {
-    cli_args a;
-    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
-    if (a.help || a.npos == 0) {
-        printf("usage: corpusd synth IN... -o OUT --task TASK (--model DIR | --endpoint URL --tokenizer T)\n"
-               "                     [--batch N] [--rejects R] [--state DIR] [--seed S] [--PARAM VALUE]...\n\n"
-               "Rewrites documents into synthetic data with the task's prompt (configs/synth/TASK.yaml).\n"
-               "Valid answers go to OUT as documents <id>#<task>#<n> with metadata.synth provenance;\n"
-               "failed ones go to R with their reason. --state (default OUT.state) holds the answer\n"
-               "checkpoint, so a killed run resumes without generating finished chunks again.\n\n"
-               "Parameters:\n");
-        param_spec_print(SYNTH_PARAMS, stdout);
-        int help = a.help;
-        cli_free(&a);
-        return help ? EXIT_OK : EXIT_USAGE;
+    const char *out = NULL;
+    int has_state = 0;
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) out = argv[i + 1];
+        if (!strncmp(argv[i], "--output=", 9)) out = argv[i] + 9;
+        if (!strcmp(argv[i], "--state") || !strncmp(argv[i], "--state=", 8)) has_state = 1;
     }
-    cfg_node *params = cfg_new_map();
-    const char *out = NULL, *rej = NULL, *state = NULL;
-    uint64_t seed = 0;
-    for (size_t i = 0; i < a.nflags; i++) {
-        const char *k = a.keys[i];
-        if (!strcmp(k, "output")) out = a.vals[i];
-        else if (!strcmp(k, "rejects")) rej = a.vals[i];
-        else if (!strcmp(k, "state")) state = a.vals[i];
-        else {
-            if (!strcmp(k, "seed")) seed = strtoull(a.vals[i], NULL, 10);
-            char *key = xstrdup(k);
-            for (char *c = key; *c; c++)
-                if (*c == '-') *c = '_';
-            cfg_map_put(params, key, cfg_new_scalar(a.vals[i]));
-            free(key);
-        }
-    }
-    char *state_dir = state ? xstrdup(state) : out && strcmp(out, "-") ? xasprintf("%s.state", out) : NULL;
-    cfg_node *wrap = cfg_new_map();
-    cfg_map_put(wrap, "synth", params);
-    cd_err e;
-    cd_err_clear(&e);
-    pipeline_stage st;
-    int rc = pipeline_stage_from_node(wrap, 0, &st, &e);
-    if (rc) {
-        fprintf(stderr, "corpusd synth: %s\n", e.msg);
-        cfg_free(wrap);
-        free(state_dir);
-        cli_free(&a);
-        return EXIT_USAGE;
-    }
-    rc = pipeline_run_files_state(&st, 1, a.pos, a.npos, NULL, out, rej, seed, state_dir, &e);
-    if (rc < 0) fprintf(stderr, "corpusd synth: %s\n", e.msg);
-    pipeline_stage_free(&st);
-    cfg_free(wrap);
-    free(state_dir);
-    cli_free(&a);
-    return rc < 0 ? EXIT_FAILURES : rc ? EXIT_FAILURES : EXIT_OK;
+    if (has_state || !out || !strcmp(out, "-")) return cli_stage_main("synth", argc, argv);
+    char **args = xcalloc((size_t)argc + 3, sizeof *args);
+    for (int i = 0; i < argc; i++) args[i] = argv[i];
+    char *state = xasprintf("%s.state", out);
+    args[argc] = "--state";
+    args[argc + 1] = state;
+    int rc = cli_stage_main("synth", argc + 2, args);
+    free(state);
+    free(args);
+    return rc;
 }
 CORPUSD_COMMAND("synth", "rewrite documents into synthetic QA and more through the embedded engine or an endpoint", cmd_synth)

@@ -165,8 +165,17 @@ void dedup_normalize(const dedup_norm *n, const char *text, size_t len, sbuf *ou
         }
         size_t k = utf8_valid_len(p, (size_t)(end - p));
         if (!k) {
-            emit(&s, (const char *)p, 1);
+            /* An invalid byte counts as U+FFFD, as a reader would show it.
+             * Passing the raw byte on let the removal of a neighbour join
+             * stray bytes into a new character, so normalizing the output
+             * again could change it (found by fuzz_dedup). */
+#ifdef HAVE_UTF8PROC
+            emit_cp(&s, 0xFFFD, "\xEF\xBF\xBD", 3);
+#else
+            emit(&s, "\xEF\xBF\xBD", 3);
+#endif
             p++;
+            sbuf_reserve(out, (size_t)(end - p) + 16);
             continue;
         }
 #ifdef HAVE_UTF8PROC

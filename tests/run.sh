@@ -38,14 +38,14 @@ for mode in $MODES; do
   if [ -x "$unit" ]; then
     # shellcheck disable=SC2086
     "$unit" $FILTER >"$LOG" 2>&1
-    grep -E '^(PASS|FAIL|SKIP) ' "$LOG" | sed "s/^/[$mode] /"
-    p=$(grep -c '^PASS ' "$LOG"); f=$(grep -c '^FAIL ' "$LOG"); s=$(grep -c '^SKIP ' "$LOG")
-    if ! grep -q '^unit: ' "$LOG"; then
+    grep -a -E '^(PASS|FAIL|SKIP) ' "$LOG" | sed "s/^/[$mode] /"
+    p=$(grep -a -c '^PASS ' "$LOG"); f=$(grep -a -c '^FAIL ' "$LOG"); s=$(grep -a -c '^SKIP ' "$LOG")
+    if ! grep -a -q '^unit: ' "$LOG"; then
       echo "[$mode] FAIL unit-tests: runner crashed"; tail -20 "$LOG"; f=$((f + 1))
     fi
     if [ "$f" -gt 0 ]; then
       sed -n '/^    /p;/ERROR: /,/^$/p' "$LOG" | head -60
-      failures="$failures $(grep '^FAIL ' "$LOG" | sed "s/^FAIL \([^:]*\).*/[$mode]\1/" | tr '\n' ' ')"
+      failures="$failures $(grep -a '^FAIL ' "$LOG" | sed "s/^FAIL \([^:]*\).*/[$mode]\1/" | tr '\n' ' ')"
     fi
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   else

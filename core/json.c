@@ -63,6 +63,21 @@ void utf8_put(sbuf *out, uint32_t cp)
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";
 
+int utf8_is_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t k = utf8_valid_len(p, (size_t)(end - p));
+        if (!k) return 0;
+        p += k;
+    }
+    return 1;
+}
+
 void utf8_sanitize(sbuf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;

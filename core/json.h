@@ -84,6 +84,8 @@ void json_write_number(sbuf *out, double v);
 void utf8_put(sbuf *out, uint32_t cp);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 size_t utf8_valid_len(const unsigned char *s, size_t n);
+/* 1 when s[0..n) is valid UTF-8. */
+int utf8_is_valid(const char *s, size_t n);
 /* Copies s to out replacing invalid UTF-8 with U+FFFD. */
 void utf8_sanitize(sbuf *out, const char *s, size_t n);
 

@@ -1299,14 +1299,7 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
     /* libxml2's HTML parser passes invalid bytes of a page declared UTF-8
      * through into text nodes (found by fuzz_extract): the text we hand on
      * is always valid UTF-8, invalid sequences as U+FFFD. */
-    const unsigned char *t = (const unsigned char *)r->text.data;
-    size_t i = 0;
-    while (i < r->text.len) {
-        size_t k = t[i] < 0x80 ? 1 : utf8_valid_len(t + i, r->text.len - i);
-        if (!k) break;
-        i += k;
-    }
-    if (i < r->text.len) {
+    if (!utf8_is_valid(r->text.data, r->text.len)) {
         sbuf clean = SBUF_INIT;
         utf8_sanitize(&clean, r->text.data, r->text.len);
         sbuf_free(&r->text);

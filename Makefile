@@ -62,10 +62,7 @@ ifneq ($(wildcard /usr/include/libdeflate.h),)
   LDLIBS  += -ldeflate
   CFLAGS  += -DHAVE_LIBDEFLATE=1
 endif
-ifneq ($(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h /usr/include/x86_64-linux-gnu/cblas.h),)
-  LDLIBS  += -lopenblas
-  CFLAGS  += -DHAVE_OPENBLAS=1 -I/usr/include/x86_64-linux-gnu/openblas-pthread
-endif
+# OpenBLAS is not linked: synth/cpu/blas.c loads it with dlopen on first use.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
   LDLIBS  += -lmicrohttpd
   CFLAGS  += -DHAVE_MICROHTTPD=1

@@ -24,9 +24,7 @@
 #include "synth/backend.h"
 #include "synth/synth.h"
 
-#ifdef HAVE_OPENBLAS
-#include <cblas.h>
-#endif
+#include "synth/cpu/blas.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -99,7 +97,8 @@ static double measure_bandwidth(int threads)
 /* sgemm peak in FLOP/s on 2048^3, best of several runs. */
 static double measure_gemm(void)
 {
-#ifdef HAVE_OPENBLAS
+    const cd_blas_fns *blas = cd_blas();
+    if (!blas) return 0;
     int n = 2048;
     float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
     for (size_t i = 0; i < (size_t)n * n; i++) {
@@ -109,7 +108,7 @@ static double measure_gemm(void)
     double best = 0;
     for (int r = 0; r < 4; r++) {
         double t = cd_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        blas->sgemm(CD_BLAS_ROW_MAJOR, CD_BLAS_NO_TRANS, CD_BLAS_TRANS, n, n, n, 1, a, n, b, n, 0, c, n);
         double dt = cd_now() - t;
         double f = 2.0 * n * n * (double)n / dt;
         if (f > best) best = f;
@@ -118,9 +117,6 @@ static double measure_gemm(void)
     free(b);
     free(c);
     return best;
-#else
-    return 0;
-#endif
 }
 
 static int cmd_bench_gen(int argc, char **argv)

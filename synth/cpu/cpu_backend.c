@@ -22,18 +22,14 @@
 #include "synth/backend.h"
 #include "synth/synth.h"
 
-#ifdef HAVE_OPENBLAS
-#include <cblas.h>
-#endif
+#include "synth/cpu/blas.h"
 
 static atomic_int g_threads;
 
 void synth_set_threads(int n)
 {
     atomic_store(&g_threads, n);
-#ifdef HAVE_OPENBLAS
-    openblas_set_num_threads(n > 0 ? n : cd_ncpus());
-#endif
+    cd_blas_set_threads(n);
 }
 
 int synth_cpu_threads(void)
@@ -128,7 +124,6 @@ static void cpu_embed(const synth_wt *emb, const int32_t *ids, int n, float *out
     }
 }
 
-#ifndef HAVE_OPENBLAS
 typedef struct mm_job {
     const synth_wt *w;
     const float *x;
@@ -148,7 +143,6 @@ static void mm_task(void *arg, size_t task, int worker)
             j->y[(size_t)i * j->w->rows + r] = s;
         }
 }
-#endif
 
 /* ---- own GEMV for decode-sized batches (fp32 and bf16 weights); bf16 GEMM for prefill
  *      (weights widened to fp32 tiles on the fly). */
@@ -290,17 +284,17 @@ static void bf16_gemm_task(void *arg, size_t task, int worker)
     int K = j->w->cols, r0 = (int)task * j->block, nr = r0 + j->block < j->w->rows ? j->block : j->w->rows - r0;
     float *tile = xmalloc((size_t)nr * K * sizeof *tile);
     st_to_f32(ST_BF16, W + (size_t)r0 * K, (size_t)nr * K, tile);
-#ifdef HAVE_OPENBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, nr, K, 1.0f, j->x, K, tile, K, 0.0f, j->y + r0,
-                j->w->rows);
-#else
+    const cd_blas_fns *blas = cd_blas();
+    if (blas)
+        blas->sgemm(CD_BLAS_ROW_MAJOR, CD_BLAS_NO_TRANS, CD_BLAS_TRANS, j->n, nr, K, 1.0f, j->x, K, tile, K, 0.0f,
+                    j->y + r0, j->w->rows);
+    else
     for (int i = 0; i < j->n; i++)
         for (int r = 0; r < nr; r++) {
             float s = 0;
             for (int k = 0; k < K; k++) s += j->x[(size_t)i * K + k] * tile[(size_t)r * K + k];
             j->y[(size_t)i * j->w->rows + r0 + r] = s;
         }
-#endif
     free(tile);
 }
 
@@ -329,16 +323,14 @@ static void cpu_matmul(const synth_wt *w, const float *x, int n, float *y)
         cpu_parallel((size_t)(w->rows + 63) / 64, gemv_task, &j, (double)n * w->rows * w->cols > 1e6 ? 1e9 : 0);
         return;
     }
-#ifdef HAVE_OPENBLAS
-    if (n == 1)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, w->rows, w->cols, 1.0f, w->data, w->cols, x, 1, 0.0f, y, 1);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, w->rows, w->cols, 1.0f, x, w->cols, w->data, w->cols,
-                    0.0f, y, w->rows);
-#else
+    const cd_blas_fns *blas = cd_blas();
+    if (blas) {
+        blas->sgemm(CD_BLAS_ROW_MAJOR, CD_BLAS_NO_TRANS, CD_BLAS_TRANS, n, w->rows, w->cols, 1.0f, x, w->cols,
+                    w->data, w->cols, 0.0f, y, w->rows);
+        return;
+    }
     mm_job j = {w, x, n, y};
     cpu_parallel((size_t)(w->rows + 63) / 64, mm_task, &j, (double)n * w->rows * w->cols);
-#endif
 }
 
 static void cpu_rmsnorm(const float *x, const float *w, int n, int d, float eps, float *y)

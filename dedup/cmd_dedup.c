@@ -3,51 +3,17 @@
  * [--memory 4G] [--rejects F] [--snapshot NAME] [--threads N]`.
  *
  * Under mpirun/srun (more than one rank in the environment) the command
- * loads lib/corpusd-mpi.so with dlopen and hands over to it; the plugin
- * initialises MPI and calls back dedup_command_main() with an MPI comm, so
- * every rank runs this same code. Without the plugin, a multi-rank launch
- * is refused rather than silently doing the work N times.
+ * goes through dedup_mpi_launch(), which loads lib/corpusd-mpi.so; every
+ * rank then runs dedup_command_main() with an MPI comm.
  */
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/stage.h"
 #include "dedup/dedup.h"
 
-#include <dlfcn.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int env_world_size(void)
-{
-    const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", NULL};
-    for (int i = 0; vars[i]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && atoi(v) > 1) return atoi(v);
-    }
-    return 1;
-}
-
-static void *load_mpi_plugin(void)
-{
-    const char *env = getenv("CORPUSD_MPI_PLUGIN");
-    if (env) return dlopen(env, RTLD_NOW | RTLD_GLOBAL);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return NULL;
-    exe[n] = 0;
-    char *dir = dirname(exe);
-    const char *rel[] = {"../lib/corpusd-mpi.so", "../../lib/corpusd-mpi.so", "lib/corpusd-mpi.so", NULL};
-    for (int i = 0; rel[i]; i++) {
-        char *p = xasprintf("%s/%s", dir, rel[i]);
-        void *h = access(p, R_OK) == 0 ? dlopen(p, RTLD_NOW | RTLD_GLOBAL) : NULL;
-        if (!h && access(p, R_OK) == 0) log_error("dedup: cannot load %s: %s", p, dlerror());
-        free(p);
-        if (h) return h;
-    }
-    return NULL;
-}
 
 static void usage(FILE *f)
 {
@@ -136,22 +102,7 @@ out:
     return code;
 }
 
-static int cmd_dedup(int argc, char **argv)
-{
-    int world = env_world_size();
-    if (world > 1) {
-        void *h = load_mpi_plugin();
-        int (*entry)(int, char **) = h ? (int (*)(int, char **))dlsym(h, "corpusd_mpi_dedup") : NULL;
-        if (!entry) {
-            fprintf(stderr, "corpusd dedup: launched as %d ranks but lib/corpusd-mpi.so is not available "
-                            "(build it with `make` where mpicc exists: apt-get install libopenmpi-dev)\n",
-                    world);
-            return EXIT_USAGE;
-        }
-        return entry(argc, argv);
-    }
-    return dedup_command_main(argc, argv, NULL);
-}
+static int cmd_dedup(int argc, char **argv) { return dedup_mpi_launch("dedup", argc, argv, dedup_command_main); }
 CORPUSD_COMMAND("dedup", "global exact and MinHash-LSH near-duplicate removal (incremental index, MPI)", cmd_dedup)
 
 /* `corpusd dedup-bench FILE... --config F [--docs N]`: signing throughput of

@@ -129,6 +129,20 @@ typedef struct dedup_comm {
     void (*barrier)(void *ctx);
 } dedup_comm;
 
+/* A command's main function, run once per rank with the comm (NULL = one process). */
+typedef int (*dedup_comm_main_fn)(int argc, char **argv, const dedup_comm *comm);
+
+/* Runs fn(argc, argv, comm). Launched as several ranks (mpirun, srun: the
+ * environment says so), it loads lib/corpusd-mpi.so (next to the binary in
+ * ../lib/, or $CORPUSD_MPI_PLUGIN), which initialises MPI and calls fn on
+ * every rank with an MPI comm; it returns the worst exit code over all
+ * ranks. Without the plugin a multi-rank launch is refused (EXIT_USAGE)
+ * rather than doing the work N times. One process: fn(argc, argv, NULL).
+ * `who` names the command in messages. */
+int dedup_mpi_launch(const char *who, int argc, char **argv, dedup_comm_main_fn fn);
+/* Ranks in the launch environment (1 when not under mpirun/srun). */
+int dedup_mpi_world_size(void);
+
 /* ---------------------------------------------------------------- the run */
 
 typedef struct dedup_run_opts {

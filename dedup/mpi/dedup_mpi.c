@@ -5,9 +5,10 @@
  *
  * It only provides transport: MPI_Init, a dedup_comm whose exchange() is one
  * MPI_Alltoall of byte counts plus one MPI_Alltoallv of the payload (the
- * caller bounds each round's size), then dedup_command_main() from the
- * binary (linked -rdynamic), and MPI_Finalize. All dedup logic stays in
- * dedup/run.c, identical for one process and many.
+ * caller bounds each round's size), then the command's main function handed
+ * over by dedup_mpi_launch() (dedup/mpi_launch.c: `corpusd dedup`, `corpusd
+ * run`), and MPI_Finalize. All dedup logic stays in dedup/run.c, identical
+ * for one process and many.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -79,9 +80,9 @@ static void mpi_barrier(void *ctx)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
-int corpusd_mpi_dedup(int argc, char **argv);
+int corpusd_mpi_main(int argc, char **argv, dedup_comm_main_fn fn);
 
-int corpusd_mpi_dedup(int argc, char **argv)
+int corpusd_mpi_main(int argc, char **argv, dedup_comm_main_fn fn)
 {
     int provided;
     MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
@@ -93,7 +94,7 @@ int corpusd_mpi_dedup(int argc, char **argv)
     c.allreduce_or = mpi_or;
     c.allreduce_sum = mpi_sum;
     c.barrier = mpi_barrier;
-    int rc = dedup_command_main(argc, argv, &c);
+    int rc = fn(argc, argv, &c);
     /* The exit code is the worst over all ranks. */
     int worst = rc;
     MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth/backend.h"
 #include "synth/synth.h"
 
 uint64_t synth_rng_seed(uint64_t seed) { return seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull; }
@@ -37,9 +38,18 @@ static int cand_cmp(const void *a, const void *b)
     return x->id - y->id;
 }
 
+int synth_sampling_greedy(const synth_sampling *s) { return s->temperature <= 0 || s->top_k == 1; }
+
+double synth_rng_uniform(uint64_t *rng) { return (double)(rng_next(rng) >> 11) / 9007199254740992.0; }
+
 int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rng)
 {
-    if (s->temperature <= 0 || s->top_k == 1) {
+    return synth_sample_u(logits, vocab, s, synth_sampling_greedy(s) ? 0.0 : synth_rng_uniform(rng));
+}
+
+int synth_sample_u(const float *logits, int vocab, const synth_sampling *s, double u01)
+{
+    if (synth_sampling_greedy(s)) {
         int best = 0;
         for (int i = 1; i < vocab; i++)
             if (logits[i] > logits[best]) best = i;
@@ -75,7 +85,7 @@ int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rn
         sum = 0;
         for (int i = 0; i < n; i++) sum += p[i];
     }
-    double u = ((double)(rng_next(rng) >> 11) / 9007199254740992.0) * sum, acc = 0;
+    double u = u01 * sum, acc = 0;
     int id = c[n - 1].id;
     for (int i = 0; i < n; i++) {
         acc += p[i];
@@ -142,7 +152,9 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
     int *ntok = xmalloc((size_t)max_batch * sizeof *ntok);
     synth_seq **seqs = xmalloc((size_t)max_batch * sizeof *seqs);
     int *who = xmalloc((size_t)max_batch * sizeof *who);
-    float *logits = xmalloc((size_t)max_batch * c->vocab * sizeof *logits);
+    synth_sample_row *rows = xmalloc((size_t)max_batch * sizeof *rows);
+    int *rowslot = xmalloc((size_t)max_batch * sizeof *rowslot);
+    int32_t *picked = xmalloc((size_t)max_batch * sizeof *picked);
     for (;;) {
         for (int i = 0; i < max_batch && next < n; i++) {
             if (sl[i].req >= 0) continue;
@@ -195,16 +207,30 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
             }
             stats->max_batch = max_batch;
         }
-        if (synth_forward(m, seqs, ns, toks, ntok, 0, logits, e)) {
+        /* Logits stay on the backend; only the sampled ids come back. */
+        if (synth_forward(m, seqs, ns, toks, ntok, 0, NULL, e)) {
             rc = -1;
             break;
         }
+        int nrows = 0;
         for (int j = 0; j < ns; j++) {
             slot *s = &sl[who[j]];
             synth_request *r = &reqs[s->req];
             if (s->fresh && s->fed < r->prompt_len) continue;   /* mid-prompt: its logits are not sampled */
+            const synth_sampling *sp = &r->sampling;
+            rows[nrows] = (synth_sample_row){j, sp->temperature, sp->top_k, sp->top_p,
+                                             synth_sampling_greedy(sp) ? 0.0 : synth_rng_uniform(&s->rng)};
+            rowslot[nrows++] = who[j];
+        }
+        if (nrows && synth_sample_rows(m, rows, nrows, picked, e)) {
+            rc = -1;
+            break;
+        }
+        for (int q = 0; q < nrows; q++) {
+            slot *s = &sl[rowslot[q]];
+            synth_request *r = &reqs[s->req];
             s->fresh = 0;
-            int32_t t = synth_sample(logits + (size_t)j * c->vocab, c->vocab, &r->sampling, &s->rng);
+            int32_t t = picked[q];
             int done = 0;
             if (is_stop(r, c, t)) {
                 r->stopped = 1;
@@ -226,7 +252,9 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
     free(ntok);
     free(seqs);
     free(who);
-    free(logits);
+    free(rows);
+    free(rowslot);
+    free(picked);
     return rc;
 }
 

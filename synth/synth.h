@@ -89,6 +89,14 @@ int synth_seq_pos(const synth_seq *s);
  * [sum ntok x vocab] : the last position of each sequence [nseq x vocab]. */
 int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tokens, const int *ntok, int all_logits,
                   float *logits, cd_err *e);
+/* logits may be NULL: they then stay in backend memory for synth_sample_rows,
+ * which samples one token per row given (rows[i].row indexes the logits of
+ * the last forward call) on the backend itself (CUDA: on the device, only
+ * the token ids come back). */
+typedef struct synth_sample_row synth_sample_row;
+int synth_sample_rows(synth_model *m, const synth_sample_row *rows, int n, int32_t *out, cd_err *e);
+/* CUDA graphs for decode steps (on by default where the backend has them). */
+void synth_model_use_graphs(synth_model *m, int on);
 
 /* ---------------------------------------------------------------- generation */
 
@@ -101,6 +109,16 @@ typedef struct synth_sampling {
 
 /* Samples one token from logits (modified in place) with the RNG state *rng. */
 int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rng);
+/* The same with the uniform draw u in [0, 1) given: logits scaled by
+ * 1/temperature, sorted (descending, lowest id first on ties), cut to top_k,
+ * then to the shortest prefix holding top_p of the mass; the token is the
+ * first whose cumulative mass exceeds u * (kept mass). Greedy (temperature
+ * <= 0 or top_k == 1) takes the argmax and ignores u. */
+int synth_sample_u(const float *logits, int vocab, const synth_sampling *s, double u);
+/* 1 when s samples greedily (no random draw). */
+int synth_sampling_greedy(const synth_sampling *s);
+/* The next uniform draw in [0, 1) of the RNG state *rng (what synth_sample uses). */
+double synth_rng_uniform(uint64_t *rng);
 uint64_t synth_rng_seed(uint64_t seed);
 
 typedef struct synth_request {

@@ -277,3 +277,22 @@ void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weigh
     p->act_bytes = (double)act_rows * (3.0 * c->hidden + w + 2 * kd + c->conv_dim + yw) * 4 + (double)batch * c->vocab * 4;
     p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
 }
+
+void synth_plan_gpu(const synth_config *c, int batch, int64_t ctx, int state_bytes, int prefill_chunk, synth_plan *p)
+{
+    int rows = prefill_chunk > batch ? prefill_chunk : batch;
+    synth_plan_compute(c, batch, ctx, 2, 4, state_bytes, rows, p);
+    /* scratch of synth/cuda/cuda_backend.cu; buffers grow to twice the need */
+    double cols = c->hidden;
+    double widths[] = {(double)c->d_inner, (double)c->d_ff, (double)c->n_head * c->head_dim};
+    for (int i = 0; i < 3; i++)
+        if (widths[i] > cols) cols = widths[i];
+    double gemm_in = 2.0 * rows * cols * 2;
+    double workspace = 32.0 * 1048576;
+    double L = c->chunk > 0 ? c->chunk : 1, nc = ceil(prefill_chunk / L);
+    double ssd = (2.0 * c->m_heads * prefill_chunk + c->n_groups * nc * L * L + nc * c->m_heads * (double)c->m_head_dim * c->d_state) * 4;
+    double sampler = 2.0 * batch * (double)c->vocab * 8;
+    double splits = 2.0 * batch * c->n_head * 32.0 * (c->head_dim + 2) * 4;
+    p->act_bytes += gemm_in + workspace + ssd + sampler + splits;
+    p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
+}

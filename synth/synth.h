@@ -165,6 +165,11 @@ typedef struct synth_plan {
  * the number of token rows one step processes (batch, or the prefill chunk). */
 void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
                         int act_rows, synth_plan *p);
+/* The CUDA backend's layout: bf16 weights, fp32 KV cache (fixed slots of
+ * ctx positions) and activations, SSM/conv state of state_bytes, plus its
+ * scratch (act_bytes): bf16 GEMM inputs, the cuBLASLt workspace, the SSD
+ * scan of one prefill chunk, the sampler's probabilities, attention splits. */
+void synth_plan_gpu(const synth_config *c, int batch, int64_t ctx, int state_bytes, int prefill_chunk, synth_plan *p);
 
 /* ---------------------------------------------------------------- model-init */
 

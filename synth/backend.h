@@ -20,6 +20,7 @@
  *               in place; state is updated to the last K-1 inputs
  *  ssm_scan     the Mamba-2 SSD scan (chunked) from/to `state` [H x P x N]
  *  ssm_step     the same for T == 1 by the plain recurrence
+ *               (state_bf16: the state is stored as bf16 between calls)
  *  attention    causal GQA over a KV cache holding pos0 + T positions
  *
  * Batched decode (n sequences, one token each; activation row i belongs to
@@ -64,6 +65,8 @@ typedef struct synth_ssm_args {
     const float *dt_bias, *A_log, *D;   /* [H] */
     float dt_lo, dt_hi;
     float *state;       /* [H x P x N], read and updated */
+    int state_bf16;     /* state (and the batch's states[i]) hold bf16 (uint16) values, not fp32;
+                           the kernels compute in fp32 and round the state to bf16 when they store it */
     float *y;           /* [T x H*P] */
 } synth_ssm_args;
 

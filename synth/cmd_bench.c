@@ -123,14 +123,15 @@ static int cmd_bench_gen(int argc, char **argv)
 {
     static const char *const bools[] = {"random-weights", "no-graphs", NULL};
     static const char *const known[] = {"config", "model", "random-weights", "batch", "prompt-len", "gen-len", "threads",
-                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", NULL};
+                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
         printf("usage: corpusd bench-gen (--model DIR | --config CONFIG.json --random-weights) [--batch B]\n"
                "                         [--prompt-len L] [--gen-len G] [--threads N] [--backend cpu|cuda]\n"
                "                         [--prefill-chunk T]  (tokens per prefill call, default 8192)\n"
-               "                         [--no-graphs]  (CUDA: launch the decode step without CUDA graphs)\n\n"
+               "                         [--no-graphs]  (CUDA: launch the decode step without CUDA graphs)\n"
+               "                         [--ssm-state f32|bf16]  (Mamba state storage, default f32)\n\n"
                "Prefills B prompts of L random tokens at once, then decodes G steps for all B, and\n"
                "reports tokens/s against the memory bandwidth and the BLAS sgemm peak measured here.\n");
         cli_free(&a);
@@ -166,6 +167,8 @@ static int cmd_bench_gen(int argc, char **argv)
         return EXIT_FAILURES;
     }
     if (cli_has(&a, "no-graphs")) synth_model_use_graphs(m, 0);
+    int state_bf16 = cli_get(&a, "ssm-state") && !strcmp(cli_get(&a, "ssm-state"), "bf16");
+    synth_model_set_bf16_state(m, state_bf16);
     const synth_config *c = synth_model_config(m);
     int on_cpu = !strcmp(synth_model_backend(m), "cpu");
     const synth_backend *be = synth_model_backend_ops(m);
@@ -241,13 +244,15 @@ static int cmd_bench_gen(int argc, char **argv)
     double ebytes = (double)c->vocab * c->hidden * synth_model_weight_elem_bytes(m);
     double wbytes = (double)synth_model_weight_bytes(m) - ebytes + ebytes / c->vocab;
     int nM = synth_config_count(c, 'M'), nA = synth_config_count(c, '*');
-    double state = (double)nM * ((double)c->m_heads * c->m_head_dim * c->d_state + (double)(c->d_conv - 1) * c->conv_dim) * 4;
+    double state = (double)nM * ((double)c->m_heads * c->m_head_dim * c->d_state * (state_bf16 ? 2 : 4) +
+                                 (double)(c->d_conv - 1) * c->conv_dim * 4);
     double kv = 2.0 * nA * (L + G / 2.0) * c->n_kv_head * c->head_dim * 4;
     double step_bytes = wbytes + B * (2 * state + kv);   /* states read and written once per step */
     double dec_tps = G ? B * G / t_decode : 0, step_s = G ? t_decode / G : 0;
     double roof_tps = bw / step_bytes * B;
-    printf("model: %d layers (%d M, %d *, %d -), %.1fM parameters, %s backend, %d threads\n", c->n_layer, nM, nA,
-           synth_config_count(c, '-'), synth_config_params(c) / 1e6, synth_model_backend(m), threads);
+    printf("model: %d layers (%d M, %d *, %d -), %.1fM parameters, %s backend, %d threads, %s SSM state\n", c->n_layer,
+           nM, nA, synth_config_count(c, '-'), synth_config_params(c) / 1e6, synth_model_backend(m), threads,
+           state_bf16 ? "bf16" : "fp32");
     if (on_cpu)
         printf("machine: memory read bandwidth %.2f GB/s, sgemm 2048^3 peak %.1f GFLOP/s; this process got %.0f%% of "
                "%d cores while timed (the rest went to other jobs)\n",

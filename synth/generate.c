@@ -282,6 +282,7 @@ void synth_plan_gpu(const synth_config *c, int batch, int64_t ctx, int state_byt
 {
     int rows = prefill_chunk > batch ? prefill_chunk : batch;
     synth_plan_compute(c, batch, ctx, 2, 4, state_bytes, rows, p);
+    p->conv_bytes_per_seq = (double)synth_config_count(c, 'M') * (c->d_conv - 1) * c->conv_dim * 4;   /* always fp32 */
     /* scratch of synth/cuda/cuda_backend.cu; buffers grow to twice the need */
     double cols = c->hidden;
     double widths[] = {(double)c->d_inner, (double)c->d_ff, (double)c->n_head * c->head_dim};

@@ -53,11 +53,13 @@ struct synth_model {
     unsigned char *graph_seen;
     int graph_cap;
     int graphs_off;
+    int state_bf16;           /* SSM state stored as bf16 (sequences created after the switch) */
 };
 
 struct synth_seq {
     synth_model *m;
     int max_ctx, pos;
+    int state_bf16;                  /* its SSM states are bf16 */
     float **conv, **ssm, **k, **v;   /* per layer; NULL where the layer has none */
 };
 
@@ -367,6 +369,8 @@ static void drop_graphs(synth_model *m)
     }
 }
 
+void synth_model_set_bf16_state(synth_model *m, int on) { m->state_bf16 = !!on; }
+
 void synth_model_use_graphs(synth_model *m, int on)
 {
     m->graphs_off = !on;
@@ -419,6 +423,7 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx)
     synth_seq *s = xcalloc(1, sizeof *s);
     s->m = m;
     s->max_ctx = max_ctx > 0 ? max_ctx : c->max_pos;
+    s->state_bf16 = m->state_bf16;
     size_t nl = (size_t)c->n_layer;
     s->conv = xcalloc(nl, sizeof *s->conv);
     s->ssm = xcalloc(nl, sizeof *s->ssm);
@@ -428,7 +433,7 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx)
         int fail = 0;
         if (c->pattern[l] == 'M') {
             s->conv[l] = m->be->alloc((size_t)(c->d_conv - 1) * c->conv_dim * 4 + 4);
-            s->ssm[l] = m->be->alloc((size_t)c->m_heads * c->m_head_dim * c->d_state * 4);
+            s->ssm[l] = m->be->alloc((size_t)c->m_heads * c->m_head_dim * c->d_state * (s->state_bf16 ? 2 : 4));
             fail = !s->conv[l] || !s->ssm[l];
         } else if (c->pattern[l] == '*') {
             size_t kv = (size_t)s->max_ctx * c->n_kv_head * c->head_dim * 4;
@@ -450,7 +455,7 @@ void synth_seq_reset(synth_seq *s)
     for (int l = 0; l < c->n_layer; l++)
         if (c->pattern[l] == 'M') {
             s->m->be->memzero(s->conv[l], (size_t)(c->d_conv - 1) * c->conv_dim * 4);
-            s->m->be->memzero(s->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * 4);
+            s->m->be->memzero(s->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * (s->state_bf16 ? 2 : 4));
         }
     s->pos = 0;   /* KV entries past pos are never read */
 }
@@ -548,7 +553,7 @@ static void decode_launches(synth_model *m, int n, char *tab)
                 .T = n, .H = c->m_heads, .P = c->m_head_dim, .N = c->d_state, .G = c->n_groups, .chunk = c->chunk,
                 .xbc = m->xbc, .ldx = c->conv_dim, .dt = m->proj + c->d_inner + c->conv_dim, .lddt = c->d_in_proj,
                 .dt_bias = L->dt_bias, .A_log = L->A_log, .D = L->D, .dt_lo = (float)c->dt_lo, .dt_hi = (float)c->dt_hi,
-                .state = NULL, .y = m->y,
+                .state = NULL, .state_bf16 = m->state_bf16, .y = m->y,
             };
             be->ssm_step_batch(&a, ssm);
             be->gated_norm(m->y, m->proj, c->d_in_proj, L->mnorm, n, c->d_inner, c->d_inner / c->n_groups, eps);
@@ -651,6 +656,8 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
     for (int i = 0; i < nseq; i++) {
         if (ntok[i] < 1) return cd_fail(e, CD_EINPUT, "sequence %d: no tokens to feed", i);
         if (seqs[i]->m != m) return cd_fail(e, CD_EINTERNAL, "sequence %d belongs to another model", i);
+        if (seqs[i]->state_bf16 != m->state_bf16)
+            return cd_fail(e, CD_EINTERNAL, "sequence %d was created with another SSM state dtype", i);
         if (seqs[i]->pos + ntok[i] > seqs[i]->max_ctx)
             return cd_fail(e, CD_EINPUT, "sequence %d: %d + %d tokens exceed its context of %d", i, seqs[i]->pos, ntok[i],
                            seqs[i]->max_ctx);
@@ -688,7 +695,7 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
                     .dt = m->proj + (size_t)off * c->d_in_proj + c->d_inner + c->conv_dim, .lddt = c->d_in_proj,
                     .dt_bias = L->dt_bias, .A_log = L->A_log, .D = L->D,
                     .dt_lo = (float)c->dt_lo, .dt_hi = (float)c->dt_hi,
-                    .state = seqs[i]->ssm[l], .y = m->y + (size_t)off * c->d_inner,
+                    .state = seqs[i]->ssm[l], .state_bf16 = seqs[i]->state_bf16, .y = m->y + (size_t)off * c->d_inner,
                 };
                 if (n == 1) be->ssm_step(&a);
                 else be->ssm_scan(&a);

@@ -95,6 +95,10 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
  * the token ids come back). */
 typedef struct synth_sample_row synth_sample_row;
 int synth_sample_rows(synth_model *m, const synth_sample_row *rows, int n, int32_t *out, cd_err *e);
+/* Stores the Mamba SSM state of sequences created from now on as bf16 (half
+ * the bytes a decode step reads and writes per sequence) instead of fp32
+ * (the default); the recurrence still computes in fp32. */
+void synth_model_set_bf16_state(synth_model *m, int on);
 /* CUDA graphs for decode steps (on by default where the backend has them). */
 void synth_model_use_graphs(synth_model *m, int on);
 

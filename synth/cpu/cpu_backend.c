@@ -462,8 +462,40 @@ static void ssd_head(const synth_ssm_args *a, int h)
 
 static void ssd_task(void *arg, size_t task, int worker) { ssd_head(arg, (int)task); }
 
+static void cpu_ssm_scan(const synth_ssm_args *a);
+static void cpu_ssm_step(const synth_ssm_args *a);
+
+/* bf16 state: widened to fp32, rounded back (nearest even) after the scan,
+ * or after every row of the step (as the CUDA kernels do). */
+static void with_f32_state(const synth_ssm_args *a, int step)
+{
+    size_t n = (size_t)a->H * a->P * a->N;
+    float *tmp = xmalloc(n * sizeof *tmp);
+    uint16_t *h = (uint16_t *)a->state;
+    int rows = step ? a->T : 1;
+    for (int t = 0; t < rows; t++) {
+        st_to_f32(ST_BF16, h, n, tmp);
+        synth_ssm_args b = *a;
+        b.state = tmp;
+        b.state_bf16 = 0;
+        if (step) {
+            b.T = 1;
+            b.xbc = a->xbc + (size_t)t * a->ldx;
+            b.dt = a->dt + (size_t)t * a->lddt;
+            b.y = a->y + (size_t)t * a->H * a->P;
+            cpu_ssm_step(&b);
+        } else cpu_ssm_scan(&b);
+        for (size_t i = 0; i < n; i++) h[i] = st_f32_to_bf16(tmp[i]);
+    }
+    free(tmp);
+}
+
 static void cpu_ssm_scan(const synth_ssm_args *a)
 {
+    if (a->state_bf16) {
+        with_f32_state(a, 0);
+        return;
+    }
     cpu_parallel((size_t)a->H, ssd_task, (void *)a, (double)a->T * a->H * a->P * (a->N + a->chunk));
 }
 
@@ -493,6 +525,10 @@ static void step_task(void *arg, size_t task, int worker) { step_head(arg, (int)
 
 static void cpu_ssm_step(const synth_ssm_args *a)
 {
+    if (a->state_bf16) {
+        with_f32_state(a, 1);
+        return;
+    }
     cpu_parallel((size_t)a->H, step_task, (void *)a, (double)a->T * a->H * a->P * a->N * 4);
 }
 

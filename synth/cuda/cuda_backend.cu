@@ -427,6 +427,17 @@ static void cu_conv1d_batch(float *xbc, int n, int C, int K, float *const *state
     k_conv1d_batch<<<dim3(blocks((size_t)C, 128), (unsigned)n), 128, 0, g_stream>>>(xbc, C, K, states, w, b);
 }
 
+/* The SSM state element i, stored fp32 or bf16 (synth_ssm_args.state_bf16). */
+__device__ static inline float ld_state(const float *S, size_t i, int bf)
+{
+    return bf ? __bfloat162float(((const __nv_bfloat16 *)S)[i]) : S[i];
+}
+__device__ static inline void st_state(float *S, size_t i, float v, int bf)
+{
+    if (bf) ((__nv_bfloat16 *)S)[i] = __float2bfloat16(v);
+    else S[i] = v;
+}
+
 __device__ static float dt_of(const synth_ssm_args a, int t, int h)
 {
     float d = softplus_d(a.dt[(size_t)t * a.lddt + h] + a.dt_bias[h]);
@@ -445,15 +456,17 @@ __global__ static void k_ssm_step(synth_ssm_args a, float *const *states)
     int h = warp / a.P, p = warp % a.P, N = a.N, g = h / (a.H / a.G);
     float A = -expf(a.A_log[h]), Dh = a.D[h];
     int t0 = states ? (int)blockIdx.y : 0, t1 = states ? t0 + 1 : a.T;
-    float *S = (states ? states[blockIdx.y] : a.state) + ((size_t)h * a.P + p) * N;
+    float *S = states ? states[blockIdx.y] : a.state;
+    const size_t s0 = ((size_t)h * a.P + p) * N;
+    const int bf = a.state_bf16;
     for (int t = t0; t < t1; t++) {
         float dt = dt_of(a, t, h), dA = expf(dt * A);
         const float *row = a.xbc + (size_t)t * a.ldx;
         float x = row[h * a.P + p], dx = dt * x, acc = 0;
         const float *B = row + HP + g * N, *C = row + HP + a.G * N + g * N;
         for (int n = lane; n < N; n += 32) {
-            float sv = dA * S[n] + dx * B[n];
-            S[n] = sv;
+            float sv = dA * ld_state(S, s0 + n, bf) + dx * B[n];
+            st_state(S, s0 + n, sv, bf);   /* bf16: rounded once per row; y uses the fp32 value */
             acc += sv * C[n];
         }
         for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
@@ -526,9 +539,9 @@ __global__ static void k_ssd_chunk_state(synth_ssm_args a, const float *dts, con
 __global__ static void k_ssd_pass(synth_ssm_args a, const float *cum, float *cs, int nc)
 {
     int h = blockIdx.x, PN = a.P * a.N, L = a.chunk;
-    float *S = a.state + (size_t)h * PN;
+    const size_t S0 = (size_t)h * PN;
     for (int idx = threadIdx.x; idx < PN; idx += blockDim.x) {
-        float s = S[idx];
+        float s = ld_state(a.state, S0 + idx, a.state_bf16);
         for (int c = 0; c < nc; c++) {
             int n = min(L, a.T - c * L);
             float decay = expf(cum[(size_t)h * a.T + c * L + n - 1]);
@@ -537,7 +550,7 @@ __global__ static void k_ssd_pass(synth_ssm_args a, const float *cum, float *cs,
             *slot = s;
             s = decay * s + contrib;
         }
-        S[idx] = s;
+        st_state(a.state, S0 + idx, s, a.state_bf16);
     }
 }
 

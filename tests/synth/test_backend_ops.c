@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "synth/backend.h"
+#include "synth/safetensors.h"
 #include "synth/synth.h"
 #include "tests/test.h"
 
@@ -157,6 +158,62 @@ TEST(synth_backend_ops_cuda_vs_cpu)
     }
     CHECK_MSG(rel(out[1], out[0], (size_t)T * nh * hd) < 1e-5, "attention %.3g", rel(out[1], out[0], (size_t)T * nh * hd));
     free(out[0]); free(out[1]); free(q); free(kc); free(vc);
+}
+
+/* bf16 SSM state: the chunked scan (state rounded at the end of the call),
+ * the step and the batched step (rounded after every row) on CUDA against
+ * the CPU doing the same; bf16 tolerance. */
+TEST(synth_backend_ops_cuda_bf16_state)
+{
+    const synth_backend *cu = gpu_or_skip();
+    const synth_backend *bes[2] = {&synth_cpu_backend, cu};
+    enum { NS = 3 };
+    int H = 8, P = 16, N = 32, G = 2, ld = H * P + 2 * G * N, SZ = H * P * N, T = 45;
+    float *xbc = rand_host((size_t)(T + NS) * ld, 1), *dt = rand_host((size_t)(T + NS) * H, 2), *dtb = rand_host(H, 0.5f),
+          *al = rand_host(H, 1), *Dv = rand_host(H, 1), *s0 = rand_host((size_t)NS * SZ, 0.3f);
+    uint16_t *h0 = malloc((size_t)NS * SZ * 2);
+    for (int i = 0; i < NS * SZ; i++) h0[i] = st_f32_to_bf16(s0[i]);
+    float *y[2], *sf[2];
+    for (int b = 0; b < 2; b++) {
+        const synth_backend *be = bes[b];
+        float *dxbc = dev(be, xbc, (size_t)(T + NS) * ld), *ddt = dev(be, dt, (size_t)(T + NS) * H), *ddtb = dev(be, dtb, H),
+              *dal = dev(be, al, H), *dD = dev(be, Dv, H), *dy = be->alloc((size_t)(T + NS) * H * P * 4), *ds[NS];
+        for (int i = 0; i < NS; i++) {
+            ds[i] = be->alloc((size_t)SZ * 2);
+            be->upload(ds[i], h0 + (size_t)i * SZ, (size_t)SZ * 2);
+        }
+        float **tab = be->alloc(sizeof ds);
+        be->upload(tab, ds, sizeof ds);
+        synth_ssm_args a = {.T = T, .H = H, .P = P, .N = N, .G = G, .chunk = 8, .xbc = dxbc, .ldx = ld, .dt = ddt,
+                            .lddt = H, .dt_bias = ddtb, .A_log = dal, .D = dD, .dt_lo = 0, .dt_hi = INFINITY,
+                            .state = ds[0], .state_bf16 = 1, .y = dy};
+        be->ssm_scan(&a);   /* sequence 0: T rows */
+        a.T = 1;
+        a.xbc = dxbc + (size_t)T * ld;
+        a.dt = ddt + (size_t)T * H;
+        a.y = dy + (size_t)T * H * P;
+        be->ssm_step(&a);   /* sequence 0: one more */
+        a.T = NS - 1;
+        a.xbc = dxbc + (size_t)(T + 1) * ld;
+        a.dt = ddt + (size_t)(T + 1) * H;
+        a.y = dy + (size_t)(T + 1) * H * P;
+        a.state = NULL;
+        be->ssm_step_batch(&a, tab + 1);   /* sequences 1 and 2: one step each */
+        y[b] = back(be, dy, (size_t)(T + NS) * H * P);
+        sf[b] = malloc((size_t)NS * SZ * 4);
+        uint16_t *hh = malloc((size_t)SZ * 2);
+        for (int i = 0; i < NS; i++) {
+            be->download(hh, ds[i], (size_t)SZ * 2);
+            for (int k = 0; k < SZ; k++) sf[b][(size_t)i * SZ + k] = st_bf16_to_f32(hh[k]);
+            be->free(ds[i]);
+        }
+        free(hh);
+        be->free(tab); be->free(dxbc); be->free(ddt); be->free(ddtb); be->free(dal); be->free(dD); be->free(dy);
+    }
+    CHECK_MSG(rel(y[1], y[0], (size_t)(T + NS) * H * P) < 1e-2, "bf16 state y %.3g", rel(y[1], y[0], (size_t)(T + NS) * H * P));
+    CHECK_MSG(rel(sf[1], sf[0], (size_t)NS * SZ) < 1e-2, "bf16 state %.3g", rel(sf[1], sf[0], (size_t)NS * SZ));
+    free(y[0]); free(y[1]); free(sf[0]); free(sf[1]); free(h0);
+    free(xbc); free(dt); free(dtb); free(al); free(Dv); free(s0);
 }
 
 /* The tiled attention kernel: several query tiles and key tiles, GQA groups

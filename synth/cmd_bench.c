@@ -121,9 +121,9 @@ static double measure_gemm(void)
 
 static int cmd_bench_gen(int argc, char **argv)
 {
-    static const char *const bools[] = {"random-weights", "no-graphs", NULL};
+    static const char *const bools[] = {"random-weights", "no-graphs", "shared-prompt", NULL};
     static const char *const known[] = {"config", "model", "random-weights", "batch", "prompt-len", "gen-len", "threads",
-                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", NULL};
+                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", "shared-prompt", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
@@ -131,7 +131,9 @@ static int cmd_bench_gen(int argc, char **argv)
                "                         [--prompt-len L] [--gen-len G] [--threads N] [--backend cpu|cuda]\n"
                "                         [--prefill-chunk T]  (tokens per prefill call, default 8192)\n"
                "                         [--no-graphs]  (CUDA: launch the decode step without CUDA graphs)\n"
-               "                         [--ssm-state f32|bf16]  (Mamba state storage, default f32)\n\n"
+               "                         [--ssm-state f32|bf16]  (Mamba state storage, default f32)\n"
+               "                         [--shared-prompt]  (prefill one prompt and copy its caches to all B\n"
+               "                          sequences: times decode at batch B without B prefills)\n\n"
                "Prefills B prompts of L random tokens at once, then decodes G steps for all B, and\n"
                "reports tokens/s against the memory bandwidth and the BLAS sgemm peak measured here.\n");
         cli_free(&a);
@@ -204,16 +206,18 @@ static int cmd_bench_gen(int argc, char **argv)
     int chunk = cli_get(&a, "prefill-chunk") ? atoi(cli_get(&a, "prefill-chunk")) : 8192;
     if (chunk < 1) chunk = 8192;
     double t0 = cd_now();
+    int shared = cli_has(&a, "shared-prompt") && B > 1;
+    int PB = shared ? 1 : B;   /* sequences prefilled */
     if (L <= chunk) {
         int per = chunk / L;
-        for (int i = 0; i < B && code == EXIT_OK; i += per) {
-            int k = B - i < per ? B - i : per;
+        for (int i = 0; i < PB && code == EXIT_OK; i += per) {
+            int k = PB - i < per ? PB - i : per;
             if (synth_forward(m, seqs + i, k, toks + (size_t)i * L, ntok + i, 0, NULL, &e) ||
                 synth_sample_rows(m, rows, k, next + i, &e))
                 code = EXIT_FAILURES;
         }
     } else {
-        for (int i = 0; i < B && code == EXIT_OK; i++)
+        for (int i = 0; i < PB && code == EXIT_OK; i++)
             for (int off = 0; off < L && code == EXIT_OK; off += chunk) {
                 int k = L - off < chunk ? L - off : chunk;
                 if (synth_forward(m, &seqs[i], 1, toks + (size_t)i * L + off, &k, 0, NULL, &e) ||
@@ -221,7 +225,11 @@ static int cmd_bench_gen(int argc, char **argv)
                     code = EXIT_FAILURES;
             }
     }
-    double t_prefill = cd_now() - t0;
+    double t_prefill = cd_now() - t0;   /* the sampling of each prompt's first token synchronised */
+    for (int i = 1; shared && i < B && code == EXIT_OK; i++) {
+        if (synth_seq_copy(seqs[i], seqs[0], &e)) code = EXIT_FAILURES;
+        next[i] = next[0];
+    }
     double t_decode = 0;
     for (int i = 0; i < B; i++) ntok[i] = 1;
     /* Each decode step: forward of B tokens, then greedy sampling on the
@@ -239,7 +247,7 @@ static int cmd_bench_gen(int argc, char **argv)
     double share = cpu_s / ((cd_now() - wall0) * threads);
     /* Matmul parameters: every weight matrix except the embedding table. */
     double params = (double)synth_config_params(c) - (double)c->vocab * c->hidden;
-    double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * B * L + 2.0 * c->vocab * c->hidden * B;
+    double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * PB * L + 2.0 * c->vocab * c->hidden * PB;
     /* weight bytes read per step: everything but the embedding table (one row of it) */
     double ebytes = (double)c->vocab * c->hidden * synth_model_weight_elem_bytes(m);
     double wbytes = (double)synth_model_weight_bytes(m) - ebytes + ebytes / c->vocab;
@@ -259,12 +267,14 @@ static int cmd_bench_gen(int argc, char **argv)
                bw / 1e9, peak / 1e9, 100 * share, threads);
     else
         printf("device: copy bandwidth %.1f GB/s (read + write)\n", bw / 1e9);
+    if (shared) printf("prefill: one prompt, its caches copied to the %d sequences (--shared-prompt)\n", B);
     if (peak > 0)
-        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", B, L,
-               t_prefill, B * L / t_prefill, prefill_flops / t_prefill / 1e9, 100 * prefill_flops / t_prefill / peak);
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", PB,
+               L, t_prefill, PB * L / t_prefill, prefill_flops / t_prefill / 1e9,
+               100 * prefill_flops / t_prefill / peak);
     else
-        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f TFLOP/s\n", B, L, t_prefill,
-               B * L / t_prefill, prefill_flops / t_prefill / 1e12);
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f TFLOP/s\n", PB, L, t_prefill,
+               PB * L / t_prefill, prefill_flops / t_prefill / 1e12);
     if (G)
         printf("decode: batch %d, %d steps: %.2f tokens/s, %.2f ms/step (time per output token); bytes per step %.1f MB; "
                "roofline %.2f tokens/s; %.0f%% of roofline (achieved %.2f GB/s)\n",

@@ -477,6 +477,28 @@ void synth_seq_free(synth_seq *s)
 
 int synth_seq_pos(const synth_seq *s) { return s->pos; }
 
+int synth_seq_copy(synth_seq *dst, const synth_seq *src, cd_err *e)
+{
+    if (dst->m != src->m || dst->state_bf16 != src->state_bf16)
+        return cd_fail(e, CD_EINTERNAL, "sequence copy across models or state dtypes");
+    if (src->pos > dst->max_ctx)
+        return cd_fail(e, CD_EINPUT, "sequence copy: %d positions do not fit a context of %d", src->pos, dst->max_ctx);
+    const synth_config *c = &src->m->c;
+    const synth_backend *be = src->m->be;
+    size_t kv = (size_t)src->pos * c->n_kv_head * c->head_dim * 4;
+    for (int l = 0; l < c->n_layer; l++) {
+        if (c->pattern[l] == 'M') {
+            be->copy(dst->conv[l], src->conv[l], (size_t)(c->d_conv - 1) * c->conv_dim * 4);
+            be->copy(dst->ssm[l], src->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * (src->state_bf16 ? 2 : 4));
+        } else if (c->pattern[l] == '*') {
+            be->copy(dst->k[l], src->k[l], kv);
+            be->copy(dst->v[l], src->v[l], kv);
+        }
+    }
+    dst->pos = src->pos;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 static int ensure_scratch(synth_model *m, int rows, int logit_rows, cd_err *e)

@@ -82,6 +82,9 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx);
 void synth_seq_reset(synth_seq *s);
 void synth_seq_free(synth_seq *s);
 int synth_seq_pos(const synth_seq *s);
+/* Makes dst a copy of src (caches and position; the same model and state
+ * dtype, and a context holding src's position). */
+int synth_seq_copy(synth_seq *dst, const synth_seq *src, cd_err *e);
 
 /* Feeds ntok[i] tokens to sequence seqs[i] (tokens concatenated in order).
  * A sequence fed more than one token uses the chunked SSD scan; one token

@@ -122,3 +122,34 @@ TEST(synth_plan_gpu_view)
     CHECK(q.total_bytes < p.total_bytes);
     synth_config_free(&c);
 }
+
+/* A copied sequence continues exactly as the original (bench-gen --shared-prompt). */
+TEST(synth_seq_copy_continues_identically)
+{
+    char *dir = tiny_dir("m", 6);
+    if (!dir) return;
+    synth_model *m;
+    cd_err e;
+    CHECK_MSG(synth_model_load(&m, dir, "cpu", &e) == 0, "%s", e.msg);
+    int V = synth_model_config(m)->vocab;
+    synth_seq *a = synth_seq_new(m, 40), *b = synth_seq_new(m, 40), *small = synth_seq_new(m, 4);
+    int32_t pr[17];
+    for (int i = 0; i < 17; i++) pr[i] = (int32_t)((i * 31 + 2) % V);
+    int n = 17, one[2] = {1, 1};
+    CHECK(synth_forward(m, &a, 1, pr, &n, 0, NULL, &e) == 0);
+    CHECK(synth_seq_copy(b, a, &e) == 0);
+    CHECK_INT_EQ(synth_seq_pos(b), 17);
+    CHECK(synth_seq_copy(small, a, &e) != 0);   /* 17 positions do not fit 4 */
+    float *lg = malloc((size_t)2 * V * 4);
+    synth_seq *both[2] = {a, b};
+    for (int t = 0; t < 5; t++) {
+        int32_t tok[2] = {(int32_t)(t + 1), (int32_t)(t + 1)};
+        CHECK(synth_forward(m, both, 2, tok, one, 0, lg, &e) == 0);
+        CHECK_MEM_EQ(lg, (size_t)V * 4, lg + V, (size_t)V * 4);
+    }
+    free(lg);
+    synth_seq_free(a);
+    synth_seq_free(b);
+    synth_seq_free(small);
+    synth_model_free(m);
+}

@@ -123,7 +123,7 @@ static int cmd_bench_gen(int argc, char **argv)
 {
     static const char *const bools[] = {"random-weights", "no-graphs", "shared-prompt", NULL};
     static const char *const known[] = {"config", "model", "random-weights", "batch", "prompt-len", "gen-len", "threads",
-                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", "shared-prompt", NULL};
+                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", "shared-prompt", "time-limit", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
@@ -133,7 +133,9 @@ static int cmd_bench_gen(int argc, char **argv)
                "                         [--no-graphs]  (CUDA: launch the decode step without CUDA graphs)\n"
                "                         [--ssm-state f32|bf16]  (Mamba state storage, default f32)\n"
                "                         [--shared-prompt]  (prefill one prompt and copy its caches to all B\n"
-               "                          sequences: times decode at batch B without B prefills)\n\n"
+               "                          sequences: times decode at batch B without B prefills)\n"
+               "                         [--time-limit S]  (stop decoding after S seconds; figures over the\n"
+               "                          steps done)\n\n"
                "Prefills B prompts of L random tokens at once, then decodes G steps for all B, and\n"
                "reports tokens/s against the memory bandwidth and the BLAS sgemm peak measured here.\n");
         cli_free(&a);
@@ -234,12 +236,16 @@ static int cmd_bench_gen(int argc, char **argv)
     for (int i = 0; i < B; i++) ntok[i] = 1;
     /* Each decode step: forward of B tokens, then greedy sampling on the
      * backend (only B token ids come back), both timed. */
+    double limit = cli_get(&a, "time-limit") ? atof(cli_get(&a, "time-limit")) : 0;
+    int G0 = G;
     t0 = cd_now();
     for (int s = 0; s < G && code == EXIT_OK; s++) {
         if (synth_forward(m, seqs, B, next, ntok, 0, NULL, &e) || synth_sample_rows(m, rows, B, next, &e))
             code = EXIT_FAILURES;
+        if (limit > 0 && cd_now() - t0 > limit && s + 1 < G) G = s + 1;   /* figures over the steps done */
     }
     t_decode = cd_now() - t0;
+    if (G < G0) printf("decode: stopped after %d of %d steps (--time-limit %.0f s)\n", G, G0, limit);
     if (code != EXIT_OK) fprintf(stderr, "corpusd bench-gen: %s\n", e.msg);
     getrusage(RUSAGE_SELF, &ru1);
     double cpu_s = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +

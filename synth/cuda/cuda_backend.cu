@@ -3,22 +3,27 @@
  * (synth/backend.h), built into lib/corpusd-cuda.so and loaded at run time
  * by synth/cuda_load.c through synth_cuda_backend_get().
  *
- * Storage: weights bf16 on the device; activations, SSM/conv state and KV
- * cache fp32. GEMMs: cuBLASLt, bf16 x bf16 with fp32 accumulation and fp32
- * output (activations are cast to bf16 just before each GEMM). Every kernel
- * runs on one stream; download() synchronises it.
+ * Storage: weights bf16 on the device; activations, KV cache (fixed slots)
+ * and conv state fp32; SSM state fp32 or bf16 (synth_ssm_args.state_bf16).
+ * GEMMs: cuBLASLt, bf16 x bf16 with fp32 accumulation and fp32 output
+ * (activations are cast to bf16 just before each GEMM). Every kernel runs on
+ * one stream; download() synchronises it.
  *
  * Kernels: embedding gather, RMSNorm, gated group RMSNorm, causal conv1d
- * (one thread per channel carrying its window, so prefill and the single
- * step are the same kernel), the Mamba-2 SSD chunked scan (per-chunk C.B
+ * (one thread per channel carrying its window; a batched single step over a
+ * table of per-sequence states), the Mamba-2 SSD chunked scan (per-chunk C.B
  * products and chunk states, a sequential pass over chunk states, then the
- * chunk outputs), the single-step state update, attention with online
- * softmax (one warp per query head and position; not yet a tiled
- * FlashAttention kernel), squared ReLU and residual add.
+ * chunk outputs), the recurrence step (one warp per head and channel, single
+ * or batched), FlashAttention-style tiled attention with online softmax
+ * (split over the keys for decode, then merged), squared ReLU, residual add,
+ * device top-k/top-p sampling, and CUDA graph capture of decode steps.
  *
  * Invariants: no kernel allocates memory that outlives its call except the
- * GEMM descriptor cache and the growable bf16/id scratch owned by this file;
- * the plugin never aborts the process: CUDA errors are logged to stderr.
+ * GEMM descriptor cache and the growable scratch owned by this file; every
+ * reallocation of scratch bumps g_gen, which makes graphs captured before it
+ * stale (graph_launch refuses them); nothing allocates or synchronises while
+ * a graph is being captured (grow() fails the capture instead); the plugin
+ * never aborts the process: CUDA errors are logged to stderr.
  */
 #define _Noreturn [[noreturn]]
 extern "C" {

@@ -54,6 +54,7 @@ struct synth_model {
     int graph_cap;
     int graphs_off;
     int state_bf16;           /* SSM state stored as bf16 (sequences created after the switch) */
+    int graph_fails;
 };
 
 struct synth_seq {
@@ -652,9 +653,14 @@ static int decode_step(synth_model *m, synth_seq **seqs, int n, const int32_t *t
             decode_launches(m, n, tab);   /* recorded, not run */
             m->graphs[n] = be->capture_end();
         }
-        if (!m->graphs[n]) {
-            log_warn("synth: CUDA graph capture of the decode step failed; running without graphs");
+        if (!m->graphs[n] && ++m->graph_fails >= 3) {
+            log_warn("synth: CUDA graph capture of the decode step failed 3 times; running without graphs");
             m->graphs_off = 1;
+        }
+        if (!m->graphs[n]) {   /* e.g. scratch had to grow: run directly now, capture again next time */
+            m->graph_seen[n] = 0;
+            decode_launches(m, n, tab);
+            return 0;
         }
     }
     m->graph_seen[n] = 1;

@@ -7,7 +7,8 @@
  * All float pointers passed to kernels are backend memory (from ->alloc);
  * token ids and scalars are host values. Activations are fp32 row-major
  * [rows x cols]. Weights live in synth_wt, whose storage dtype the backend
- * picks at upload (the CPU keeps fp32; CUDA keeps bf16).
+ * picks at upload (both keep F32 and BF16 as they are; the CPU widens F16 to
+ * fp32, CUDA narrows it to bf16; CUDA's random weights are bf16).
  *
  * Kernel contracts (tests/synth/test_backend_ops.c checks every kernel of
  * every available backend against the CPU on random inputs):

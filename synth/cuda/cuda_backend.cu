@@ -3,7 +3,8 @@
  * (synth/backend.h), built into lib/corpusd-cuda.so and loaded at run time
  * by synth/cuda_load.c through synth_cuda_backend_get().
  *
- * Storage: weights bf16 on the device; activations, KV cache (fixed slots)
+ * Storage: weights bf16 on the device (fp32 checkpoints stay fp32, with
+ * fp32 GEMMs: the exact path the tests compare); activations, KV cache (fixed slots)
  * and conv state fp32; SSM state fp32 or bf16 (synth_ssm_args.state_bf16).
  * GEMMs: cuBLASLt, bf16 x bf16 with fp32 accumulation and fp32 output
  * (activations are cast to bf16 just before each GEMM). Every kernel runs on
@@ -119,6 +120,16 @@ static void cu_sync(void) { CK(cudaStreamSynchronize(g_stream)); }
 static int cu_weight_upload(synth_wt *w, st_dtype dt, const void *src, int rows, int cols)
 {
     size_t n = (size_t)rows * cols;
+    if (dt == ST_F32) {   /* fp32 checkpoints stay fp32: fp32 GEMMs (the exact path the tests compare) */
+        void *d = NULL;
+        if (cudaMalloc(&d, n * 4) != cudaSuccess) return -1;
+        CK(cudaMemcpy(d, src, n * 4, cudaMemcpyHostToDevice));
+        w->dtype = ST_F32;
+        w->rows = rows;
+        w->cols = cols;
+        w->data = d;
+        return 0;
+    }
     uint16_t *h = (uint16_t *)malloc(n * 2);
     if (!h) return -1;
     if (dt == ST_BF16) memcpy(h, src, n * 2);
@@ -211,24 +222,25 @@ static double cu_copy_bandwidth(void)
 __device__ static inline float silu_d(float v) { return v / (1.0f + __expf(-v)); }
 __device__ static inline float softplus_d(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
 
-__global__ static void k_embed(const __nv_bfloat16 *emb, const int32_t *ids, int D, float *out)
+__global__ static void k_embed(const void *emb, int f32, const int32_t *ids, int D, float *out)
 {
     int r = blockIdx.x;
-    const __nv_bfloat16 *src = emb + (size_t)ids[r] * D;
-    for (int i = threadIdx.x; i < D; i += blockDim.x) out[(size_t)r * D + i] = __bfloat162float(src[i]);
+    size_t off = (size_t)ids[r] * D;
+    for (int i = threadIdx.x; i < D; i += blockDim.x)
+        out[(size_t)r * D + i] = f32 ? ((const float *)emb)[off + i] : __bfloat162float(((const __nv_bfloat16 *)emb)[off + i]);
 }
 
 static void cu_embed(const synth_wt *emb, const int32_t *ids, int n, float *out)
 {
     if (grow((void **)&g_ids, &g_ids_cap, (size_t)n * 4)) return;
     CK(cudaMemcpyAsync(g_ids, ids, (size_t)n * 4, cudaMemcpyHostToDevice, g_stream));
-    k_embed<<<n, 256, 0, g_stream>>>((const __nv_bfloat16 *)emb->data, g_ids, emb->cols, out);
+    k_embed<<<n, 256, 0, g_stream>>>(emb->data, emb->dtype == ST_F32, g_ids, emb->cols, out);
 }
 
 /* ids already in device memory (the decode tables): capturable in a graph. */
 static void cu_embed_dev(const synth_wt *emb, const int32_t *ids, int n, float *out)
 {
-    k_embed<<<n, 256, 0, g_stream>>>((const __nv_bfloat16 *)emb->data, ids, emb->cols, out);
+    k_embed<<<n, 256, 0, g_stream>>>(emb->data, emb->dtype == ST_F32, ids, emb->cols, out);
 }
 
 __global__ static void k_to_bf16(const float *x, __nv_bfloat16 *y, size_t n)
@@ -239,7 +251,7 @@ __global__ static void k_to_bf16(const float *x, __nv_bfloat16 *y, size_t n)
 
 /* GEMM plans cached by shape. */
 typedef struct gemm_plan {
-    int rows, cols, n;
+    int rows, cols, n, f32;
     cublasLtMatmulDesc_t op;
     cublasLtMatrixLayout_t a, b, c;
     cublasLtMatmulAlgo_t algo;
@@ -249,10 +261,11 @@ typedef struct gemm_plan {
 static gemm_plan g_plans[N_PLANS];
 static int g_nplans;
 
-static gemm_plan *plan_for(int rows, int cols, int n)
+static gemm_plan *plan_for(int rows, int cols, int n, int f32)
 {
     for (int i = 0; i < g_nplans; i++)
-        if (g_plans[i].rows == rows && g_plans[i].cols == cols && g_plans[i].n == n) return &g_plans[i];
+        if (g_plans[i].rows == rows && g_plans[i].cols == cols && g_plans[i].n == n && g_plans[i].f32 == f32)
+            return &g_plans[i];
     gemm_plan *p = g_nplans < N_PLANS ? &g_plans[g_nplans++] : &g_plans[(rows + cols + n) % N_PLANS];
     if (p->ok) {
         cublasLtMatmulDescDestroy(p->op);
@@ -264,13 +277,15 @@ static gemm_plan *plan_for(int rows, int cols, int n)
     p->rows = rows;
     p->cols = cols;
     p->n = n;
+    p->f32 = f32;
+    cudaDataType_t in = f32 ? CUDA_R_32F : CUDA_R_16BF;   /* fp32: COMPUTE_32F without TF32 */
     cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F);
     cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
     cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
     /* column-major: C[rows x n] = W^T(view [cols x rows])^T * X^T(view [cols x n]) */
-    cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, cols, rows, cols);
-    cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, cols, n, cols);
+    cublasLtMatrixLayoutCreate(&p->a, in, cols, rows, cols);
+    cublasLtMatrixLayoutCreate(&p->b, in, cols, n, cols);
     cublasLtMatrixLayoutCreate(&p->c, CUDA_R_32F, rows, n, rows);
     cublasLtMatmulPreference_t pref;
     cublasLtMatmulPreferenceCreate(&pref);
@@ -292,13 +307,18 @@ static gemm_plan *plan_for(int rows, int cols, int n)
 
 static void cu_matmul(const synth_wt *w, const float *x, int n, float *y)
 {
-    size_t nx = (size_t)n * w->cols;
-    if (grow((void **)&g_xb, &g_xb_cap, nx * 2)) return;
-    k_to_bf16<<<blocks(nx, 256), 256, 0, g_stream>>>(x, g_xb, nx);
-    gemm_plan *p = plan_for(w->rows, w->cols, n);
+    int f32 = w->dtype == ST_F32;
+    const void *xin = x;
+    if (!f32) {   /* bf16 weights: activations cast to bf16 */
+        size_t nx = (size_t)n * w->cols;
+        if (grow((void **)&g_xb, &g_xb_cap, nx * 2)) return;
+        k_to_bf16<<<blocks(nx, 256), 256, 0, g_stream>>>(x, g_xb, nx);
+        xin = g_xb;
+    }
+    gemm_plan *p = plan_for(w->rows, w->cols, n, f32);
     if (p->ok != 1) return;
     float alpha = 1.0f, beta = 0.0f;
-    cublasStatus_t st = cublasLtMatmul(g_lt, p->op, &alpha, w->data, p->a, g_xb, p->b, &beta, y, p->c, y, p->c, &p->algo,
+    cublasStatus_t st = cublasLtMatmul(g_lt, p->op, &alpha, w->data, p->a, xin, p->b, &beta, y, p->c, y, p->c, &p->algo,
                                        g_ws, g_ws_size, g_stream);
     if (st != CUBLAS_STATUS_SUCCESS) fprintf(stderr, "corpusd-cuda: cublasLtMatmul failed (%d)\n", (int)st);
 }

@@ -65,24 +65,37 @@ TEST(synth_backend_ops_cuda_vs_cpu)
     const synth_backend *cu = gpu_or_skip();
     const synth_backend *bes[2] = {&synth_cpu_backend, cu};
     float *out[2];
-    /* matmul (bf16 on CUDA) */
-    int n = 7, rows = 300, cols = 257;
-    float *x = rand_host((size_t)n * cols, 1), *w = rand_host((size_t)rows * cols, 0.1f);
-    for (int b = 0; b < 2; b++) {
-        synth_wt wt;
-        CHECK(bes[b]->weight_upload(&wt, ST_F32, w, rows, cols) == 0);
-        float *dx = dev(bes[b], x, (size_t)n * cols), *dy = bes[b]->alloc((size_t)n * rows * 4);
-        bes[b]->matmul(&wt, dx, n, dy);
-        out[b] = back(bes[b], dy, (size_t)n * rows);
-        bes[b]->weight_free(&wt);
-        bes[b]->free(dx);
-        bes[b]->free(dy);
-    }
-    CHECK_MSG(rel(out[1], out[0], (size_t)n * rows) < 1e-2, "matmul %.3g", rel(out[1], out[0], (size_t)n * rows));
-    free(out[0]); free(out[1]); free(x); free(w);
+    /* matmul: bf16 weights (bf16 GEMM inputs on CUDA: bf16 tolerance) and
+     * fp32 weights (fp32 GEMM), decode-sized and prefill-sized n */
+    int rows = 300, cols = 257, n = 7;
+    int ns[] = {1, 7, 300};
+    float *w = rand_host((size_t)rows * cols, 0.1f);
+    uint16_t *wb = malloc((size_t)rows * cols * 2);
+    for (size_t i = 0; i < (size_t)rows * cols; i++) wb[i] = st_f32_to_bf16(w[i]);
+    for (int ni = 0; ni < 3; ni++)
+        for (int f32 = 0; f32 < 2; f32++) {
+            int nn = ns[ni];
+            float *x = rand_host((size_t)nn * cols, 1);
+            for (int b = 0; b < 2; b++) {
+                synth_wt wt;
+                CHECK(bes[b]->weight_upload(&wt, f32 ? ST_F32 : ST_BF16, f32 ? (const void *)w : (const void *)wb, rows,
+                                            cols) == 0);
+                CHECK(wt.dtype == (f32 ? ST_F32 : ST_BF16));
+                float *dx = dev(bes[b], x, (size_t)nn * cols), *dy = bes[b]->alloc((size_t)nn * rows * 4);
+                bes[b]->matmul(&wt, dx, nn, dy);
+                out[b] = back(bes[b], dy, (size_t)nn * rows);
+                bes[b]->weight_free(&wt);
+                bes[b]->free(dx);
+                bes[b]->free(dy);
+            }
+            double r = rel(out[1], out[0], (size_t)nn * rows);
+            CHECK_MSG(r < (f32 ? 1e-5 : 1e-2), "matmul %s n=%d: %.3g", f32 ? "fp32" : "bf16", nn, r);
+            free(out[0]); free(out[1]); free(x);
+        }
+    free(w); free(wb);
     /* rmsnorm and gated norm */
     int d = 96, grp = 24;
-    x = rand_host((size_t)n * d, 2);
+    float *x = rand_host((size_t)n * d, 2);
     w = rand_host((size_t)d, 1);
     float *z = rand_host((size_t)n * 2 * d, 2);
     for (int b = 0; b < 2; b++) {
@@ -365,59 +378,80 @@ TEST(synth_backend_ops_cuda_sampling)
     free(lg);
 }
 
-TEST(synth_cuda_tiny_model_end_to_end)
+/* Logits of a 40-token prompt, then greedy generation (one request, then
+ * five under continuous batching with chunked prefill and CUDA graphs),
+ * CUDA against the CPU. Returns the number of requests whose 32 (or 27)
+ * tokens all agree; *logit_err gets the relative logits error. */
+static int tiny_cuda_vs_cpu(int bf16, double *logit_err)
 {
-    gpu_or_skip();
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/m", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/m%d", test_tmpdir(), bf16);
     cd_err e;
     size_t n;
     char *cfg = cd_read_file("configs/models/nemotron-h-tiny.json", &n, &e);
-    CHECK(cfg && synth_model_init(cfg, n, 21, 1, dir, &e) == 0);
+    CHECK(cfg && synth_model_init(cfg, n, 21, bf16, dir, &e) == 0);
     free(cfg);
     synth_model *mc, *mg;
     CHECK_MSG(synth_model_load(&mc, dir, "cpu", &e) == 0, "%s", e.msg);
     CHECK_MSG(synth_model_load(&mg, dir, "cuda", &e) == 0, "%s", e.msg);
-    int V = 512, T = 40;
+    int V = synth_model_config(mc)->vocab, T = 40;
     int32_t ids[40];
     for (int i = 0; i < T; i++) ids[i] = (int32_t)((i * 37 + 11) % V);
     float *a = malloc((size_t)T * V * 4), *b = malloc((size_t)T * V * 4);
     synth_seq *sc = synth_seq_new(mc, T), *sg = synth_seq_new(mg, T);
     CHECK(synth_forward(mc, &sc, 1, ids, &T, 1, a, &e) == 0);
     CHECK(synth_forward(mg, &sg, 1, ids, &T, 1, b, &e) == 0);
-    CHECK_MSG(rel(b, a, (size_t)T * V) < 1e-2, "tiny model CUDA vs CPU %.3g", rel(b, a, (size_t)T * V));
+    *logit_err = rel(b, a, (size_t)T * V);
     synth_seq_free(sc);
     synth_seq_free(sg);
-    /* greedy generation: the same first 32 tokens */
-    int32_t p[4] = {1, 300, 301, 302}, oc[32], og[32];
-    synth_request rc = {p, 4, {0, 0, 1, 0}, 32, p, 0, oc, 0, 0}, rg = rc;
-    rg.out = og;
-    CHECK(synth_generate(mc, &rc, 1, 1, 0, &e) == 0);
-    CHECK(synth_generate(mg, &rg, 1, 1, 0, &e) == 0);
-    CHECK_INT_EQ(rc.n_out, rg.n_out);
-    CHECK_MEM_EQ(oc, rc.n_out * 4, og, rg.n_out * 4);
-    /* continuous batching with CUDA graphs (batch sizes 3, 2, 1 as requests
-     * finish) and chunked prefill: the same 32 greedy tokens as the CPU */
-    enum { NR = 5 };
+    free(a);
+    free(b);
+    enum { NR = 6 };
     int32_t prompts[NR][9], outc[NR][32], outg[NR][32];
     synth_request qc[NR], qg[NR];
     for (int i = 0; i < NR; i++) {
         for (int k = 0; k < 9; k++) prompts[i][k] = (int32_t)(1 + (i * 53 + k * 29) % (V - 1));
-        int plen = 3 + 3 * (i % 3), mx = 32 - 5 * (i % 2);
+        int plen = i == 0 ? 4 : 3 + 3 * (i % 3), mx = 32 - 5 * (i % 2);
+        /* stop list given but empty: no stop tokens */
         qc[i] = (synth_request){prompts[i], plen, {0, 0, 1, 0}, mx, prompts[i], 0, outc[i], 0, 0};
         qg[i] = qc[i];
         qg[i].out = outg[i];
     }
-    CHECK(synth_generate(mc, qc, NR, 3, 4, &e) == 0);
-    CHECK(synth_generate(mg, qg, NR, 3, 4, &e) == 0);
+    /* request 0 alone, then 1..5 with at most 3 in flight, prompts fed 4 tokens a step */
+    CHECK(synth_generate(mc, qc, 1, 1, 0, &e) == 0);
+    CHECK(synth_generate(mg, qg, 1, 1, 0, &e) == 0);
+    CHECK(synth_generate(mc, qc + 1, NR - 1, 3, 4, &e) == 0);
+    CHECK(synth_generate(mg, qg + 1, NR - 1, 3, 4, &e) == 0);
+    int same = 0;
     for (int i = 0; i < NR; i++) {
-        CHECK_INT_EQ(qc[i].n_out, qg[i].n_out);
-        CHECK_MEM_EQ(outc[i], qc[i].n_out * 4, outg[i], qg[i].n_out * 4);
+        int k = 0;
+        while (k < qc[i].n_out && k < qg[i].n_out && outc[i][k] == outg[i][k]) k++;
+        printf("    %s checkpoint, request %d: CUDA and CPU agree on the first %d of %d greedy tokens\n",
+               bf16 ? "bf16" : "fp32", i, k, qc[i].max_new);
+        same += qc[i].n_out == qg[i].n_out && k == qc[i].n_out;
     }
-    free(a);
-    free(b);
     synth_model_free(mc);
     synth_model_free(mg);
+    return same;
+}
+
+/* fp32 checkpoint: CUDA runs fp32 GEMMs, so CUDA and CPU differ only by
+ * summation order and greedy tokens must agree exactly (32 steps, alone and
+ * under continuous batching). bf16 checkpoint (bf16 GEMM inputs on CUDA,
+ * fp32 on the CPU): logits within bf16 tolerance; a greedy token can flip
+ * where the top two logits are closer than that, so the agreement is
+ * reported, not required. */
+TEST(synth_cuda_tiny_model_end_to_end)
+{
+    gpu_or_skip();
+    double err;
+    int same = tiny_cuda_vs_cpu(0, &err);
+    printf("    fp32 checkpoint: logits relative error %.3g\n", err);
+    CHECK_MSG(err < 1e-4, "fp32 tiny model CUDA vs CPU %.3g", err);
+    CHECK_MSG(same == 6, "fp32 checkpoint: only %d of 6 requests gave the CPU's greedy tokens", same);
+    same = tiny_cuda_vs_cpu(1, &err);
+    printf("    bf16 checkpoint: logits relative error %.3g; %d of 6 requests token-identical\n", err, same);
+    CHECK_MSG(err < 1e-2, "bf16 tiny model CUDA vs CPU %.3g", err);
 }
 
 /* CUDA graphs replay exactly the launches they captured: decode steps with

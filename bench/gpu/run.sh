@@ -46,7 +46,7 @@ echo "   exit $?"
 grep -aE '^(PASS|FAIL|SKIP)|relative|    ' /tmp/corpusd-gpu-tests.log | head -40
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-./bin/corpusd model-init --config configs/models/nemotron-h-tiny.json --seed 3 -o "$tmp/tiny" >/dev/null 2>&1
+./bin/corpusd model-init --config configs/models/nemotron-h-tiny.json --seed 3 --dtype bf16 -o "$tmp/tiny" >/dev/null 2>&1
 CS=$(command -v compute-sanitizer || { [ -x /usr/local/cuda/bin/compute-sanitizer ] && echo /usr/local/cuda/bin/compute-sanitizer; })
 if [ -n "$CS" ] && [ "$(left)" -gt 260 ]; then
   echo "== compute-sanitizer memcheck (tiny model; backend-ops tests)"
@@ -57,7 +57,7 @@ if [ -n "$CS" ] && [ "$(left)" -gt 260 ]; then
                  --tokens 1,5,17,42,99,3,250,7,7,7,12,400,2,3,4,5,6,7,8,9 --logits "$tmp/l.f32" ;;
       generate) set -- ./bin/corpusd generate --backend cuda --model "$tmp/tiny" --prompts-file "$tmp/prompts.txt" \
                  --batch 3 --max-new-tokens 24 --temperature 0.8 --top-k 40 --top-p 0.9 --prefill-chunk 4 -o "$tmp/g.jsonl" ;;
-      unit) set -- env CORPUSD_TEST_GPU=1 ./build/rel/unit-tests synth_backend_ops synth_cuda_graphs ;;
+      unit) set -- env CORPUSD_TEST_GPU=1 ./build/rel/unit-tests synth_backend_ops synth_cuda_ ;;
     esac
     timeout "$(box 60 230)" "$CS" --tool memcheck --target-processes all --error-exitcode 9 "$@" >"$tmp/cs.log" 2>&1
     rc=$?

@@ -510,20 +510,24 @@ static void cu_ssm_step_batch(const synth_ssm_args *a, float *const *states)
     k_ssm_step<<<dim3(blocks((size_t)a->H * a->P * 32, 256), (unsigned)a->T), 256, 0, g_stream>>>(*a, states);
 }
 
-/* SSD chunked scan. Scratch: dt and cumulative dt*A per (head, t); C.B per
- * (group, chunk, i, j); chunk states per (chunk, head, p, n). */
-__global__ static void k_ssd_prep(synth_ssm_args a, float *dts, float *cum)
+/* SSD chunked scan. Scratch: dt and cumulative dt*A per (head, t), the
+ * decay exp(cum at chunk end) per (head, chunk); C.B per (group, chunk, i,
+ * j); chunk states per (chunk, head, p, n). Every exponential depends on
+ * (head, t) or (head, i, j) only, so each is computed once per block and
+ * shared, not once per channel. */
+__global__ static void k_ssd_prep(synth_ssm_args a, int nc, float *dts, float *cum, float *dec)
 {
-    int h = blockIdx.x;
-    if (threadIdx.x != 0) return;
+    int id = blockIdx.x * blockDim.x + threadIdx.x;   /* = h * nc + c: one thread per (head, chunk) */
+    if (id >= a.H * nc) return;
+    int h = id / nc, c = id % nc, t0 = c * a.chunk, t1 = min(a.T, t0 + a.chunk);
     float A = -expf(a.A_log[h]), acc = 0;
-    for (int t = 0; t < a.T; t++) {
-        if (t % a.chunk == 0) acc = 0;
+    for (int t = t0; t < t1; t++) {
         float d = dt_of(a, t, h);
         acc += d * A;
         dts[(size_t)h * a.T + t] = d;
         cum[(size_t)h * a.T + t] = acc;
     }
+    dec[id] = expf(acc);
 }
 
 __global__ static void k_ssd_cb(synth_ssm_args a, float *cb)
@@ -542,34 +546,37 @@ __global__ static void k_ssd_cb(synth_ssm_args a, float *cb)
     }
 }
 
+/* Chunk states: shared memory w[j] = exp(cum_last - cum_j) * dt_j (chunk floats). */
 __global__ static void k_ssd_chunk_state(synth_ssm_args a, const float *dts, const float *cum, float *cs)
 {
+    extern __shared__ float wsh[];
     int c = blockIdx.x, h = blockIdx.y, L = a.chunk, HP = a.H * a.P, N = a.N, P = a.P;
     int g = h / (a.H / a.G), t0 = c * L, n = min(L, a.T - t0);
     const float *dh = dts + (size_t)h * a.T + t0, *ch = cum + (size_t)h * a.T + t0;
     float last = ch[n - 1];
+    for (int j = threadIdx.x; j < n; j += blockDim.x) wsh[j] = expf(last - ch[j]) * dh[j];
+    __syncthreads();
     float *out = cs + ((size_t)c * a.H + h) * P * N;
     for (int idx = threadIdx.x; idx < P * N; idx += blockDim.x) {
         int p = idx / N, k = idx % N;
         float s = 0;
         for (int j = 0; j < n; j++) {
             const float *row = a.xbc + (size_t)(t0 + j) * a.ldx;
-            s += expf(last - ch[j]) * dh[j] * row[h * P + p] * row[HP + g * N + k];
+            s += wsh[j] * row[h * P + p] * row[HP + g * N + k];
         }
         out[idx] = s;
     }
 }
 
 /* Sequential over chunks: cs[c] becomes the state entering chunk c; a.state the final one. */
-__global__ static void k_ssd_pass(synth_ssm_args a, const float *cum, float *cs, int nc)
+__global__ static void k_ssd_pass(synth_ssm_args a, const float *dec, float *cs, int nc)
 {
-    int h = blockIdx.x, PN = a.P * a.N, L = a.chunk;
+    int h = blockIdx.x, PN = a.P * a.N;
     const size_t S0 = (size_t)h * PN;
     for (int idx = threadIdx.x; idx < PN; idx += blockDim.x) {
         float s = ld_state(a.state, S0 + idx, a.state_bf16);
         for (int c = 0; c < nc; c++) {
-            int n = min(L, a.T - c * L);
-            float decay = expf(cum[(size_t)h * a.T + c * L + n - 1]);
+            float decay = dec[(size_t)h * nc + c];
             float *slot = cs + ((size_t)c * a.H + h) * PN + idx;
             float contrib = *slot;
             *slot = s;
@@ -579,42 +586,62 @@ __global__ static void k_ssd_pass(synth_ssm_args a, const float *cum, float *cs,
     }
 }
 
+/* Chunk outputs. Shared memory: the chunk's x [n x P], then per output row i
+ * m[j] = (C_i.B_j) exp(cum_i - cum_j) dt_j for j <= i and m[L] = exp(cum_i). */
 __global__ static void k_ssd_out(synth_ssm_args a, const float *dts, const float *cum, const float *cb, const float *cs)
 {
-    int c = blockIdx.x, h = blockIdx.y, p = threadIdx.x, L = a.chunk, HP = a.H * a.P, N = a.N, P = a.P;
-    if (p >= P) return;
+    extern __shared__ float sm[];
+    int c = blockIdx.x, h = blockIdx.y, L = a.chunk, HP = a.H * a.P, N = a.N, P = a.P;
     int g = h / (a.H / a.G), t0 = c * L, n = min(L, a.T - t0);
+    float *xs = sm, *mrow = sm + (size_t)L * P;
     const float *dh = dts + (size_t)h * a.T + t0, *ch = cum + (size_t)h * a.T + t0;
-    const float *Sin = cs + ((size_t)c * a.H + h) * P * N + (size_t)p * N;
     const float *cbg = cb + ((size_t)g * gridDim.x + c) * L * L;
+    const float *S = cs + ((size_t)c * a.H + h) * P * N;
     float Dh = a.D[h];
+    for (int idx = threadIdx.x; idx < n * P; idx += blockDim.x) {
+        int j = idx / P, p = idx - j * P;
+        xs[idx] = a.xbc[(size_t)(t0 + j) * a.ldx + h * P + p];
+    }
     for (int i = 0; i < n; i++) {
-        const float *row = a.xbc + (size_t)(t0 + i) * a.ldx;
-        const float *Ci = row + HP + a.G * N + g * N;
-        float s = 0;
-        for (int k = 0; k < N; k++) s += Sin[k] * Ci[k];
-        float y = expf(ch[i]) * s + Dh * row[h * P + p];
-        for (int j = 0; j <= i; j++)
-            y += cbg[(size_t)i * L + j] * expf(ch[i] - ch[j]) * dh[j] * a.xbc[(size_t)(t0 + j) * a.ldx + h * P + p];
-        a.y[(size_t)(t0 + i) * HP + h * P + p] = y;
+        __syncthreads();   /* xs is written; the previous row's m is consumed */
+        for (int j = threadIdx.x; j <= i; j += blockDim.x) mrow[j] = cbg[(size_t)i * L + j] * expf(ch[i] - ch[j]) * dh[j];
+        if (threadIdx.x == 0) mrow[L] = expf(ch[i]);
+        __syncthreads();
+        const float *Ci = a.xbc + (size_t)(t0 + i) * a.ldx + HP + a.G * N + g * N;
+        for (int p = threadIdx.x; p < P; p += blockDim.x) {
+            const float *Sin = S + (size_t)p * N;
+            float s = 0;
+            for (int k = 0; k < N; k++) s += Sin[k] * Ci[k];
+            float y = mrow[L] * s + Dh * xs[(size_t)i * P + p];
+            for (int j = 0; j <= i; j++) y += mrow[j] * xs[(size_t)j * P + p];
+            a.y[(size_t)(t0 + i) * HP + h * P + p] = y;
+        }
     }
 }
+#define SSD_MAX_SMEM (96 * 1024)   /* k_ssd_out's opt-in shared memory (sm_86/89 allow 99 KiB) */
 
 static void cu_ssm_scan(const synth_ssm_args *a)
 {
     int L = a->chunk, nc = (a->T + L - 1) / L;
-    size_t n_dt = (size_t)a->H * a->T, n_cb = (size_t)a->G * nc * L * L, n_cs = (size_t)nc * a->H * a->P * a->N;
+    size_t out_smem = ((size_t)L * a->P + L + 1) * 4;
+    if ((size_t)L * 4 > 48 * 1024 || out_smem > SSD_MAX_SMEM || a->P > 1024) {
+        fprintf(stderr, "corpusd-cuda: SSD scan with chunk %d and head_dim %d is not supported (shared memory)\n", L, a->P);
+        return;
+    }
+    size_t n_dt = (size_t)a->H * a->T, n_dec = (size_t)a->H * nc, n_cb = (size_t)a->G * nc * L * L,
+           n_cs = (size_t)nc * a->H * a->P * a->N;
     float *scratch = NULL;
-    if (cudaMallocAsync((void **)&scratch, (2 * n_dt + n_cb + n_cs) * 4, g_stream) != cudaSuccess) {
+    if (cudaMallocAsync((void **)&scratch, (2 * n_dt + n_dec + n_cb + n_cs) * 4, g_stream) != cudaSuccess) {
         fprintf(stderr, "corpusd-cuda: out of memory for the SSD scan scratch\n");
         return;
     }
-    float *dts = scratch, *cum = dts + n_dt, *cb = cum + n_dt, *cs = cb + n_cb;
-    k_ssd_prep<<<a->H, 32, 0, g_stream>>>(*a, dts, cum);
+    float *dts = scratch, *cum = dts + n_dt, *dec = cum + n_dt, *cb = dec + n_dec, *cs = cb + n_cb;
+    k_ssd_prep<<<blocks(n_dec, 128), 128, 0, g_stream>>>(*a, nc, dts, cum, dec);
     k_ssd_cb<<<dim3((unsigned)nc, (unsigned)a->G), 256, 0, g_stream>>>(*a, cb);
-    k_ssd_chunk_state<<<dim3((unsigned)nc, (unsigned)a->H), 256, 0, g_stream>>>(*a, dts, cum, cs);
-    k_ssd_pass<<<a->H, 256, 0, g_stream>>>(*a, cum, cs, nc);
-    k_ssd_out<<<dim3((unsigned)nc, (unsigned)a->H), (unsigned)((a->P + 31) / 32 * 32), 0, g_stream>>>(*a, dts, cum, cb, cs);
+    k_ssd_chunk_state<<<dim3((unsigned)nc, (unsigned)a->H), 256, (size_t)L * 4, g_stream>>>(*a, dts, cum, cs);
+    k_ssd_pass<<<a->H, 256, 0, g_stream>>>(*a, dec, cs, nc);
+    k_ssd_out<<<dim3((unsigned)nc, (unsigned)a->H), (unsigned)((a->P + 31) / 32 * 32), out_smem, g_stream>>>(*a, dts, cum, cb,
+                                                                                                           cs);
     cudaFreeAsync(scratch, g_stream);
 }
 
@@ -1140,6 +1167,11 @@ extern "C" const synth_backend *synth_cuda_backend_get(char *why, size_t why_len
         e = cudaFuncSetAttribute(k_attn, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)attn_smem(AT_MAX_HD));
         if (e != cudaSuccess) {
             fprintf(stderr, "corpusd-cuda: attention shared memory: %s (head_dim > 128 unavailable)\n", cudaGetErrorString(e));
+            cudaGetLastError();
+        }
+        e = cudaFuncSetAttribute(k_ssd_out, cudaFuncAttributeMaxDynamicSharedMemorySize, SSD_MAX_SMEM);
+        if (e != cudaSuccess) {
+            fprintf(stderr, "corpusd-cuda: SSD shared memory: %s\n", cudaGetErrorString(e));
             cudaGetLastError();
         }
         g_cuda = make_table();

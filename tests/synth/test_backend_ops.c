@@ -17,6 +17,12 @@ static const synth_backend *gpu_or_skip(void)
 {
     const char *g = getenv("CORPUSD_TEST_GPU");
     if (!g || strcmp(g, "1")) test_skip("GPU kernel tests run with `make test-gpu` (CORPUSD_TEST_GPU=1)");
+#if defined(__SANITIZE_ADDRESS__)
+    /* The CUDA driver maps memory where ASan keeps its shadow gap protected. */
+    const char *ao = getenv("ASAN_OPTIONS");
+    if (!ao || !strstr(ao, "protect_shadow_gap=0"))
+        test_skip("under ASan, CUDA needs ASAN_OPTIONS=protect_shadow_gap=0 (the release run covers these tests)");
+#endif
     char why[256] = "";
     const synth_backend *cu = synth_cuda_load(why, sizeof why);
     if (!cu) test_skip("no CUDA backend: %s", why);

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/pipeline.h"
 #include "filter/filter.h"
+#include "filter/fasttext_shim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +19,38 @@ static int cmd_langid(int argc, char **argv)
     cli_args a;
     if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
     if (a.help) {
-        printf("usage: corpusd langid [FILE|-]\n\n"
-               "Identifies the language of each input line (one document per line) with CLD2\n"
-               "and prints LANG<TAB>SCORE: an ISO 639-1 code where one exists (\"un\" when\n"
-               "unknown) and the share of the line's letters in that language (0..1).\n");
+        printf("usage: corpusd langid [FILE|-] [--model MODEL.bin]\n\n"
+               "Identifies the language of each input line (one document per line) and prints\n"
+               "LANG<TAB>SCORE: an ISO 639-1 code where one exists (\"un\" when unknown).\n"
+               "Default CLD2: SCORE is the share of the line's letters in that language.\n"
+               "--model: a fastText lid.176 or GlotLID model; SCORE is the top label's\n"
+               "probability (GlotLID's eng_Latn-style labels are mapped to 639-1 where the\n"
+               "table knows one, else the 639-3 code is printed).\n");
         cli_free(&a);
         return EXIT_OK;
     }
-    static const char *const known[] = {NULL};
+    static const char *const known[] = {"model", NULL};
     if (cli_check(&a, "langid", known) || a.npos > 1) {
-        if (a.npos > 1) fprintf(stderr, "usage: corpusd langid [FILE|-]\n");
+        if (a.npos > 1) fprintf(stderr, "usage: corpusd langid [FILE|-] [--model MODEL.bin]\n");
         cli_free(&a);
         return EXIT_USAGE;
+    }
+    ft_shim *ft = NULL;
+    if (cli_get(&a, "model")) {
+        char msg[512];
+        ft = ft_shim_load(cli_get(&a, "model"), msg, sizeof msg);
+        if (!ft) {
+            fprintf(stderr, "corpusd langid: %s\n", msg);
+            cli_free(&a);
+            return EXIT_USAGE;
+        }
     }
     FILE *f = stdin;
     if (a.npos == 1 && strcmp(a.pos[0], "-")) {
         f = fopen(a.pos[0], "rb");
         if (!f) {
             perror(a.pos[0]);
+            ft_shim_free(ft);
             cli_free(&a);
             return EXIT_FAILURES;
         }
@@ -48,19 +63,22 @@ static int cmd_langid(int argc, char **argv)
         if (n && line[n - 1] == '\n') n--;
         if (n && line[n - 1] == '\r') n--;
         filter_lang r;
-        if (filter_langid(line, (size_t)n, &r)) {
+        if (ft) {
+            filter_langid_ft(ft, line, (size_t)n, &r);
+        } else if (filter_langid(line, (size_t)n, &r)) {
             fprintf(stderr, "corpusd langid: built without CLD2 (install libcld2-dev)\n");
             rc = EXIT_FAILURES;
             break;
         }
-        printf("%s\t%.4f\n", r.code, r.score);
+        printf(ft ? "%s\t%.6f\n" : "%s\t%.4f\n", r.code, r.score);
     }
     free(line);
     if (f != stdin) fclose(f);
+    ft_shim_free(ft);
     cli_free(&a);
     return rc;
 }
-CORPUSD_COMMAND("langid", "print LANG<TAB>SCORE for each input line (CLD2)", cmd_langid)
+CORPUSD_COMMAND("langid", "print LANG<TAB>SCORE for each input line (CLD2, or --model fastText)", cmd_langid)
 
 static int cmd_filter(int argc, char **argv)
 {

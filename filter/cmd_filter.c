@@ -166,3 +166,63 @@ static int cmd_regex(int argc, char **argv) { return cli_stage_main("regex", arg
 CORPUSD_COMMAND("regex", "keep or drop documents of JSONL files by PCRE2 rules", cmd_regex)
 static int cmd_quality(int argc, char **argv) { return cli_stage_main("quality_classifier", argc, argv); }
 CORPUSD_COMMAND("quality_classifier", "score documents of JSONL files with a fastText classifier", cmd_quality)
+
+typedef struct words_out {
+    const char *text;
+    int first;
+} words_out;
+
+static void words_print(void *arg, size_t off, size_t len, size_t nch)
+{
+    (void)nch;
+    words_out *o = arg;
+    if (!o->first) putchar(' ');
+    fwrite(o->text + off, 1, len, stdout);
+    o->first = 0;
+}
+
+/* `corpusd words`: the word split of datatrove's rules, for inspection and
+ * for the test against NLTK. Documents are NUL-separated so that they can
+ * hold newlines. */
+static int cmd_words(int argc, char **argv)
+{
+    cli_args a;
+    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
+    static const char *const known[] = {NULL};
+    if (a.help || cli_check(&a, "words", known) || a.npos > 1) {
+        printf("usage: corpusd words [FILE|-]\n\n"
+               "Splits each NUL-separated input document into words as the datatrove rules\n"
+               "(gopher_quality, gopher_repetition, fineweb) do: NLTK's word_tokenize\n"
+               "(punkt sentences, then the Treebank rules). Prints the words of each\n"
+               "document separated by spaces, one document per line.\n");
+        int rc = a.help ? EXIT_OK : EXIT_USAGE;
+        cli_free(&a);
+        return rc;
+    }
+    FILE *f = stdin;
+    if (a.npos == 1 && strcmp(a.pos[0], "-")) {
+        f = fopen(a.pos[0], "rb");
+        if (!f) {
+            perror(a.pos[0]);
+            cli_free(&a);
+            return EXIT_FAILURES;
+        }
+    }
+    filter_words *w = filter_words_new();
+    char *doc = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getdelim(&doc, &cap, '\0', f)) >= 0) {
+        if (n && doc[n - 1] == '\0') n--;
+        words_out o = {doc, 1};
+        filter_words_split(w, doc, (size_t)n, words_print, &o);
+        putchar('\n');
+    }
+    free(doc);
+    filter_words_free(w);
+    if (f != stdin) fclose(f);
+    cli_free(&a);
+    return EXIT_OK;
+}
+CORPUSD_COMMAND("words", "print the words of NUL-separated documents as datatrove's rules split them (NLTK)",
+                cmd_words)

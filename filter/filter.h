@@ -40,6 +40,18 @@ void filter_scratch_free(filter_scratch *s);
  * segmentation) instead of whitespace; -1 when built without ICU. */
 int filter_scratch_use_icu(filter_scratch *s, int on);
 
+/* ------------------------------------------------------------ word split */
+
+/* NLTK's word_tokenize (punkt sentences, then NLTKWordTokenizer), as
+ * datatrove's rules split words; see filter/words.c for what is exact.
+ * fn gets each token as a span of text (byte offset, bytes, code points).
+ * Returns the number of tokens. One filter_words per thread. */
+typedef void (*filter_word_fn)(void *arg, size_t off, size_t len, size_t nch);
+typedef struct filter_words filter_words;
+filter_words *filter_words_new(void);
+void filter_words_free(filter_words *w);
+size_t filter_words_split(filter_words *w, const char *text, size_t n, filter_word_fn fn, void *arg);
+
 /* ------------------------------------------------------- language id (CLD2) */
 
 typedef struct filter_lang {

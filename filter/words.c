@@ -321,8 +321,11 @@ static const uint32_t CLOSE_Q[] = {0xBB, 0x201D, 0x2019, 0};          /* » ” 
 /* se: 0 inside a sentence, 1 at its end, 2 inside but followed by only
  * closing brackets/quotes after spaces (punkt realigned them onto this
  * sentence): the final-period rule still reaches across those. */
-static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, int32_t nws)
+static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, int32_t nws, const uint64_t has[2],
+                       int uni)
 {
+    /* every rule is skipped when none of its trigger characters is present */
+#define HAS(ch) ((has[(unsigned)(ch) >> 6] >> ((unsigned)(ch) & 63)) & 1)
     int fin = se != 0;
     se = se == 1;
     uint32_t *c = w->c;
@@ -331,15 +334,16 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
     memset(w->brk, 0, L + 1);
     memset(nb, 0, L + 1);
     /* STARTING_QUOTES */
-    pad_set(w, L, c, "", OPEN_Q);
-    pad_runs(w, &k, '`', 1, 0);
+    if (uni) pad_set(w, L, c, "", OPEN_Q);
+    if (HAS('`')) pad_runs(w, &k, '`', 1, 0);
     if (ss && L && c[0] == '"') { /* ^" -> `` */
         c[0] = '`';
         nb[0] = nb[1] = 1;
         merge(w, L);
     }
-    pad_runs(w, &k, '`', 2, 1);
-    for (size_t i = 0; i < L;) { /* ([ \(\[{<])(\"|\'{2}) -> \1 `` */
+    if (HAS('`') || HAS('"')) pad_runs(w, &k, '`', 2, 1);
+    int quotes = HAS('"') || HAS('\'');
+    for (size_t i = 0; quotes && i < L;) { /* ([ \(\[{<])(\"|\'{2}) -> \1 `` */
         size_t m = c[i] == '"' ? 1 : (c[i] == '\'' && i + 1 < L && c[i + 1] == '\'' && !k.brk[i + 1]) ? 2 : 0;
         if (m && in(left(&k, i), " ([{<")) {
             for (size_t j = 0; j < m; j++) c[i + j] = '`';
@@ -349,16 +353,16 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
             i++;
         }
     }
-    merge(w, L);
-    for (size_t i = 0; i + 1 < L; i++) { /* (?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b -> \1 \2 */
+    if (quotes) merge(w, L);
+    for (size_t i = 0; HAS('\'') && i + 1 < L; i++) { /* (?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b -> \1 \2 */
         if (c[i] != '\'' || k.brk[i + 1] || !is_word((int32_t)c[i + 1])) continue;
         if (is_word(right(&k, i + 2))) continue;
         if (in((int32_t)(c[i + 1] | 0x20), "mtsdn") && c[i + 1] < 0x80) continue;
         nb[i + 1] = 1;
     }
-    merge(w, L);
+    if (HAS('\'')) merge(w, L);
     /* PUNCTUATION */
-    if (fin) { /* ([^\.])(\.)([\]\)}>"\'»”’ ]*)\s*$ -> \1 \2 \3 */
+    if (fin && HAS('.')) { /* ([^\.])(\.)([\]\)}>"\'»”’ ]*)\s*$ -> \1 \2 \3 */
         size_t q = L;
         while (q > 0 && (in((int32_t)c[q - 1], "])}>\"'") || c[q - 1] == 0xBB || c[q - 1] == 0x201D ||
                          c[q - 1] == 0x2019))
@@ -369,7 +373,8 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
         }
         merge(w, L);
     }
-    for (size_t i = 0; i < L;) { /* ([:,])([^\d]) -> " \1 \2" (the next character is consumed) */
+    int colon = HAS(':') || HAS(',');
+    for (size_t i = 0; colon && i < L;) { /* ([:,])([^\d]) -> " \1 \2" (the next character is consumed) */
         if ((c[i] == ':' || c[i] == ',')) {
             int32_t x = right(&k, i + 1);
             if (x >= 0 && !is_digit(x)) {
@@ -380,38 +385,40 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
         }
         i++;
     }
-    merge(w, L);
+    if (colon) merge(w, L);
     if (se && L && (c[L - 1] == ':' || c[L - 1] == ',') && !k.brk[L]) { /* ([:,])$ */
         nb[L - 1] = nb[L] = 1;
         merge(w, L);
     }
-    pad_runs(w, &k, '.', 2, 0);            /* \.{2,} */
-    pad_set(w, L, c, ";@#$%&", NULL);
-    pad_set(w, L, c, "?!", NULL);
-    for (size_t i = 0; i < L; i++) { /* ([^'])' -> \1 '  */
+    if (HAS('.')) pad_runs(w, &k, '.', 2, 0);            /* \.{2,} */
+    if (HAS(';') || HAS('@') || HAS('#') || HAS('$') || HAS('%') || HAS('&')) pad_set(w, L, c, ";@#$%&", NULL);
+    if (HAS('?') || HAS('!')) pad_set(w, L, c, "?!", NULL);
+    int apos = HAS('\'');
+    for (size_t i = 0; apos && i < L; i++) { /* ([^'])' -> \1 '  */
         int32_t b = left(&k, i);
         if (c[i] == '\'' && b >= 0 && b != '\'' && right(&k, i + 1) == ' ') nb[i] = 1;
     }
-    merge(w, L);
-    pad_set(w, L, c, "*", NULL);
+    if (apos) merge(w, L);
+    if (HAS('*')) pad_set(w, L, c, "*", NULL);
     /* PARENS_BRACKETS, DOUBLE_DASHES */
-    pad_set(w, L, c, "[](){}<>", NULL);
-    pad_runs(w, &k, '-', 2, 1);
+    if (HAS('[') || HAS(']') || HAS('(') || HAS(')') || HAS('{') || HAS('}') || HAS('<') || HAS('>'))
+        pad_set(w, L, c, "[](){}<>", NULL);
+    if (HAS('-')) pad_runs(w, &k, '-', 2, 1);
     /* ENDING_QUOTES on " " + sentence + " " */
     k.pe = ss ? ' ' : pws;
     k.ne = se ? ' ' : nws;
-    pad_set(w, L, c, "", CLOSE_Q);
-    pad_runs(w, &k, '\'', 2, 1);
-    pad_set(w, L, c, "\"", NULL);
-    for (size_t i = 1; i < L; i++) { /* ([^' ])('[sS]|'[mM]|'[dD]|') -> \1 \2 */
+    if (uni) pad_set(w, L, c, "", CLOSE_Q);
+    if (apos) pad_runs(w, &k, '\'', 2, 1);
+    if (HAS('"')) pad_set(w, L, c, "\"", NULL);
+    for (size_t i = 1; apos && i < L; i++) { /* ([^' ])('[sS]|'[mM]|'[dD]|') -> \1 \2 */
         if (c[i] != '\'' || k.brk[i] || c[i - 1] == '\'') continue;
         if ((!k.brk[i + 1] && i + 1 < L && in((int32_t)c[i + 1], "sSmMdD") && right(&k, i + 2) == ' ') ||
             right(&k, i + 1) == ' ')
             nb[i] = 1;
     }
-    merge(w, L);
+    if (apos) merge(w, L);
     static const char *const CLITICS[] = {"'ll", "'LL", "'re", "'RE", "'ve", "'VE", "n't", "N'T"};
-    for (size_t i = 1; i + 3 <= L; i++) { /* ([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) -> \1 \2 */
+    for (size_t i = 1; apos && i + 3 <= L; i++) { /* ([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) -> \1 \2 */
         if (k.brk[i] || c[i - 1] == '\'') continue;
         for (size_t j = 0; j < 8; j++)
             if (seq_at(&k, i, CLITICS[j]) && right(&k, i + 3) == ' ') {
@@ -419,24 +426,26 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
                 break;
             }
     }
-    merge(w, L);
+    if (apos) merge(w, L);
     /* CONTRACTIONS2: \b(can)(not)\b, \b(d)('ye)\b, gim|me, gon|na, got|ta, lem|me, more|'n, wan|na(?=\s) */
     static const struct { const char *w; size_t cut; } C2[] = {{"cannot", 3}, {"d'ye", 1}, {"gimme", 3},
                                                                {"gonna", 3}, {"gotta", 3}, {"lemme", 3},
                                                                {"more'n", 4}, {"wanna", 3}};
     for (size_t r = 0; r < 8; r++) {
         size_t m = strlen(C2[r].w);
+        int hit = 0;
         for (size_t i = 0; i + m <= L; i++) {
-            if (is_word(left(&k, i)) || !word_at(&k, i, C2[r].w)) continue;
+            if ((c[i] | 0x20) != (uint32_t)C2[r].w[0] || is_word(left(&k, i)) || !word_at(&k, i, C2[r].w)) continue;
             int32_t a = right(&k, i + m);
             if (r == 7 ? !(a == ' ' || (a >= 0 && is_space((uint32_t)a))) : is_word(a)) continue;
             nb[i] = nb[i + C2[r].cut] = nb[i + m] = 1;
             i += m - 1;
+            hit = 1;
         }
-        merge(w, L);
+        if (hit) merge(w, L);
     }
     /* CONTRACTIONS3: " ('t)(is)\b", then " ('t)(was)\b" */
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; apos && r < 2; r++) {
         const char *tail = r ? "was" : "is";
         size_t m = strlen(tail);
         for (size_t i = 0; i + 2 + m <= L; i++)
@@ -445,6 +454,7 @@ static void nltk_chunk(filter_words *w, size_t L, int ss, int se, int32_t pws, i
                 nb[i] = nb[i + 2] = nb[i + 2 + m] = 1;
         merge(w, L);
     }
+#undef HAS
 }
 
 static void grow(filter_words *w, size_t L)
@@ -485,15 +495,21 @@ static size_t emit_chunk(filter_words *w, const char *text, size_t st, size_t en
         return 1;
     }
     size_t L = 0;
+    uint64_t has[2] = {0, 0};
+    int uni = 0;
     grow(w, en - st);
     for (size_t i = st; i < en;) {
         size_t l;
+        if (u[i] < 0x80)
+            has[u[i] >> 6] |= (uint64_t)1 << (u[i] & 63);
+        else
+            uni = 1;
         w->c[L] = dec(u + i, en - i, &l);
         w->off[L++] = (uint32_t)(i - st);
         i += l;
     }
     w->off[L] = (uint32_t)(en - st);
-    nltk_chunk(w, L, ss, se, pws, nws);
+    nltk_chunk(w, L, ss, se, pws, nws, has, uni);
     size_t ntok = 0, a = 0;
     for (size_t i = 1; i <= L; i++) {
         if (i < L && !w->brk[i]) continue;

@@ -39,7 +39,7 @@ $PY $B/prep.py "$T" 200 ${REPEAT:-20} || exit 1
 FT=
 if command -v fasttext >/dev/null; then
   fasttext supervised -input "$T/langid_train.txt" -output "$T/lid" -epoch 25 -lr 1.0 -dim 32 -minn 2 -maxn 4 \
-    -bucket 200000 -thread 2 -seed 1 -verbose 0 && FT="$T/lid.bin"
+    -bucket 200000 -thread 1 -seed 1 -verbose 0 && FT="$T/lid.bin"   # one thread: deterministic
   echo "fastText model: $(wc -l < "$T/langid_train.txt") training documents, $(du -h "$T/lid.bin" | cut -f1)"
 else
   echo "fasttext CLI missing (apt-get install fasttext): no fastText column"

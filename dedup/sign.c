@@ -33,7 +33,8 @@ const param_spec DEDUP_PARAMS[] = {
     {"preset", PARAM_STRING, "fineweb",
      "fineweb: word 5-grams, 14 bands x 8 rows (datatrove/FineWeb, threshold ~0.72); "
      "nemotron: char 24-grams, 20 x 13 (NeMo Curator/Nemotron-CC, threshold ~0.79); "
-     "exact: exact hashes only. Other keys override the preset"},
+     "code: word 5-grams, 32 x 8 (StarCoder-like, 256 permutations, threshold ~0.65, meant with "
+     "jaccard_check: exact at 0.7; case and digits kept); exact: exact hashes only. Other keys override the preset"},
     {"minhash", PARAM_ANY, NULL, "near-duplicate (MinHash-LSH) detection (preset default)"},
     {"exact", PARAM_ANY, NULL, "exact duplicates by XXH3-128 of the normalized key (preset default)"},
     {"exact_key", PARAM_STRING, "text", "text, or url (metadata.url, normalized): URL dedup"},
@@ -48,8 +49,7 @@ const param_spec DEDUP_PARAMS[] = {
      "newest, longest, quality (highest metadata.quality), or a list of keys applied in turn (then smallest id): "
      "shortcuts license (metadata.license_decision == allow first), stars_desc, date_desc, oldest, newest, "
      "longest, quality, or maps {key: metadata.NAME | length, order: asc|desc, type: string|number, "
-     "missing: NUMBER, prefer: VALUE}; see docs/dedup.md. Fallback text: "
-     "newest, longest, quality (highest metadata.quality)"},
+     "missing: NUMBER, prefer: VALUE}; see docs/dedup.md"},
     {"jaccard_check", PARAM_STRING, "none",
      "verify LSH candidates: none (accept every bucket collision), signature (fraction of equal MinHash rows), "
      "exact (true Jaccard of the shingle sets); exact-hash pairs are never checked"},
@@ -192,10 +192,14 @@ int dedup_params_from_cfg(const cfg_params *p, dedup_params *o, cd_err *e)
     } else if (!strcmp(preset, "nemotron")) {
         /* NeMo Curator fuzzy dedup as used for Nemotron-CC: char 24-grams, 20 bands x 13. */
         shingle = DEDUP_SHINGLE_CHAR, ngram = 24, bands = 20, rows = 13;
+    } else if (!strcmp(preset, "code")) {
+        /* StarCoder/BigCode near-dedup: word 5-grams, 256 permutations, Jaccard 0.7;
+         * 32 x 8 (more sensitive than datasketch's 25 x 10) with a Jaccard check. */
+        shingle = DEDUP_SHINGLE_WORD, ngram = 5, bands = 32, rows = 8;
     } else if (!strcmp(preset, "exact")) {
         shingle = DEDUP_SHINGLE_WORD, ngram = 5, bands = 14, rows = 8, minhash = 0;
     } else {
-        return cd_fail(e, CD_ECONFIG, "dedup: unknown preset '%s' (fineweb, nemotron, exact)", preset);
+        return cd_fail(e, CD_ECONFIG, "dedup: unknown preset '%s' (fineweb, nemotron, code, exact)", preset);
     }
     snprintf(o->preset, sizeof o->preset, "%s", preset);
     const cfg_node *sh = param_node(p, "shingle");
@@ -239,6 +243,13 @@ int dedup_params_from_cfg(const cfg_params *p, dedup_params *o, cd_err *e)
     o->norm.whitespace = param_bool(p, "whitespace");
     o->norm.diacritics = param_bool(p, "diacritics");
     o->norm.digits = param_bool(p, "digits");
+    if (!strcmp(preset, "code")) {
+        /* Code: identifiers keep their case and digits (BigCode splits on
+         * [^A-Za-z_0-9] and lowercases nothing); punctuation still splits tokens. */
+        if (!param_given(p, "lowercase")) o->norm.lowercase = 0;
+        if (!param_given(p, "digits")) o->norm.digits = 0;
+        if (!param_given(p, "diacritics")) o->norm.diacritics = 0;
+    }
     if (param_bool(p, "exact_normalize")) o->exact_norm = o->norm;
     else memset(&o->exact_norm, 0, sizeof o->exact_norm);
     return 0;

@@ -1160,6 +1160,7 @@ static int resolve_roots(run_ctx *r, int fd, uint64_t lo, uint64_t hi, uint64_t 
     unlink(rp);
     free(rp);
     free(blk);
+    if (!rc && rounds && r->c->rank == 0) log_info("dedup: cluster roots resolved across ranks in %d round(s)", rounds);
     return rc;
 }
 

@@ -25,7 +25,8 @@
  * The removal rule (all policies): documents are totally ordered by
  * (ingestion order of the snapshot, keep-policy key, id). A document is
  * removed iff it shares an exact hash or an LSH bucket with an earlier
- * document; it records the earliest such document as `duplicate_of` and the
+ * document (with jaccard_check: one of the bucket's K earliest members,
+ * earlier than it, that passes the check); it records the earliest such document as `duplicate_of` and the
  * root of its duplicate_of chain (a kept document) as `dedup_cluster`. The
  * decision about a document depends only on documents before it, which is
  * why ingesting snapshots one at a time equals one batch under the default

@@ -8,13 +8,18 @@
  *             (keep-policy key, id, input, position); the position in that
  *             order is the document's gid (after every earlier snapshot's).
  *             Rank 0 writes the snapshot's id table and the docnum -> gid map.
+ *  2b store  with jaccard_check, each document's verification record
+ *             (signature or shingle set) goes into the snapshot's
+ *             verify-RRR.dat, indexed by gid in verify.idx.
  *  3 bands    band records (gid now) are shuffled to the rank owning their
  *             hash, externally sorted into this snapshot's run partition,
  *             and merged with the index's earlier runs; inside each
  *             (band, hash) group every new member pairs with the group's
- *             smallest gid. Pairs go to rank 0.
- *  4 decide   rank 0 sorts the pairs by member; the smallest partner is
- *             duplicate_of, and the root of that chain the cluster.
+ *             K earliest gids (K = 1 without a check).
+ *  4 decide   pairs go to the rank owning the member's gid; it sorts them,
+ *             and the smallest partner passing the check is duplicate_of.
+ *             Roots: local pass, then pointer jumping over ranks (at most
+ *             ceil(log2 N) rounds); rank 0 writes the ledger rows.
  *  5 rewrite  each rank rewrites its inputs: kept documents to OUT_DIR,
  *             removed ones (with their metadata) to the rejects file.
  *  6 commit   rank 0 records the snapshot in the index ledger in one

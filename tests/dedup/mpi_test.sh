@@ -44,7 +44,7 @@ n=$(wc -l < "$T/ione-b/rej.jsonl")
 # Long duplicate chains across ranks: document i is {x_i, x_i+1} (word
 # 1-grams), similar (J = 1/3) only to i-1 and i+1, so with 64 bands of 1 row
 # each removed document duplicates the previous one and the chain's root is
-# its first document. Chains of 4000 and 500 plus 500 unrelated documents:
+# its first document. Chains of 2400 and 300 plus 300 unrelated documents:
 # the long chain crosses all three ranks' blocks of gids, so its roots need
 # two rounds of pointer jumping. Also with the signature check (threshold
 # 0.05: J = 1/3 pairs pass, the check's records are read across ranks).
@@ -58,10 +58,10 @@ def w(c, i):   # letters only: normalization maps every digit run to 0
         i //= 26
     return "w" + "abc"[c] + s
 with open(sys.argv[1], "w") as f:
-    for c, n in ((0, 4000), (1, 500)):
+    for c, n in ((0, 2400), (1, 300)):
         for i in range(n):
             f.write(json.dumps({"id": "c%d-%05d" % (c, i), "text": w(c, i) + " " + w(c, i + 1)}) + "\n")
-    for i in range(500):
+    for i in range(300):
         f.write(json.dumps({"id": "u%04d" % i, "text": "u%s v%s" % (w(0, i), w(1, i))}) + "\n")
 PY
 split -n l/4 "$T/chain.jsonl" "$T/chain-"
@@ -81,13 +81,13 @@ for l in open(sys.argv[1]):
     rej[d["id"]] = d["metadata"]
 # Every chain document but the first is removed, duplicating its predecessor,
 # in the cluster of the chain's first document.
-for c, n in ((0, 4000), (1, 500)):
+for c, n in ((0, 2400), (1, 300)):
     for i in range(1, n):
         m = rej.get("c%d-%05d" % (c, i))
         assert m, "c%d-%05d kept" % (c, i)
         assert m["duplicate_of"] == "c%d-%05d" % (c, i - 1), (i, m)
         assert m["dedup_cluster"] == "c%d-00000" % c, (i, m)
-assert len(rej) == 3999 + 499, len(rej)
+assert len(rej) == 2399 + 299, len(rej)
 print("chains: %d removed, roots resolved across ranks" % len(rej))
 PY
 done

@@ -54,6 +54,38 @@ PY
 if [ -f /usr/share/common-licenses/GPL-2 ]; then
   "$CORPUSD" license /usr/share/common-licenses/GPL-2 | grep -q '	GPL-2.0-only	'
 fi
+# a single source file with the standard GPL-2.0 notice: its header, with
+# the exact id (it once came out LGPL-2.1-or-later, matched as a whole text)
+cat > "$W/gpl2.c" <<'TXT'
+/*
+ * foo.c - something
+ *
+ * Copyright (C) 2003 John Doe <jd@example.com>
+ *
+ * This program is free software; you can redistribute it and/or modify
+ * it under the terms of the GNU General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or
+ * (at your option) any later version.
+ *
+ * This program is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+ * GNU General Public License for more details.
+ *
+ * You should have received a copy of the GNU General Public License
+ * along with this program; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA.
+ */
+#include <stdio.h>
+TXT
+i=0; while [ $i -lt 150 ]; do echo "static int f$i(int a, int b) { return a * $i + b - g(a); }"; i=$((i+1)); done >> "$W/gpl2.c"
+"$CORPUSD" license "$W/gpl2.c" --json > "$W/gpl2.json"
+cat "$W/gpl2.json"
+"$PYTHON" - "$W/gpl2.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["spdx"], r["source"]) for r in rows] == [("GPL-2.0-or-later", "header")], rows
+PY
 # nothing found: exit 1
 printf 'int main(void) { return 0; }\n' > "$W/plain.c"
 rc=0; "$CORPUSD" license "$W/plain.c" >/dev/null || rc=$?

@@ -61,6 +61,11 @@ typedef struct gh_files {
     gh_file *v;
     size_t len, cap;
     char *commit;              /* when known (libgit2), else NULL */
+    int64_t date;              /* unix seconds: the commit's committer time
+                                * (libgit2), else the newest regular-file
+                                * mtime of the archive (a GitHub tarball
+                                * stamps every entry with the commit time);
+                                * -1 when unknown */
 } gh_files;
 
 void gh_files_free(gh_files *f);

@@ -98,8 +98,19 @@ if command -v git >/dev/null 2>&1; then
    echo 'int c;' > src/c.c && git add -A && git -c user.name=t -c user.email=t@e commit -qm two)
   git clone -q --bare "$W/proj" "$W/bare.git"
   SHA=$(git -C "$W/bare.git" rev-parse v1^{commit})
-  "$CORPUSD" github fetch "$W/bare.git" --repo ex/proj --ref v1 -o "$W/git.jsonl" 2>"$W/git.err"
+  "$CORPUSD" github fetch "$W/bare.git" --repo ex/proj --ref v1 --stars 7 -o "$W/git.jsonl" 2>"$W/git.err"
   cat "$W/git.err"
+  # stars and the commit's committer date (git's own, in UTC) on every document
+  CT=$(git -C "$W/bare.git" log -1 --format=%ct v1)
+  "$PYTHON" - "$W/git.jsonl" "$CT" <<'PY'
+import datetime, json, sys
+want = datetime.datetime.fromtimestamp(int(sys.argv[2]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+docs = [json.loads(l) for l in open(sys.argv[1])]
+assert docs
+for d in docs:
+    m = d["metadata"]
+    assert (m.get("stars"), m.get("date"), m.get("date_source")) == (7, want, "commit"), m
+PY
   grep -q "\"id\":\"ex/proj@$SHA:src/a.c\"" "$W/git.jsonl"
   if grep -q 'src/c.c' "$W/git.jsonl"; then echo "src/c.c was added after v1"; exit 1; fi
   grep -q '"language":"Python"' "$W/git.jsonl"

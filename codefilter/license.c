@@ -338,9 +338,10 @@ static void pick(const cf_license_db *db, const cand *c, size_t nc, cf_match *m,
  * a GPL-2.0 notice contains 93% of the LGPL-2.1 notice's bigrams (the two
  * differ in a few words), and ranking by size alone reported LGPL-2.1 for
  * a GPL-2.0 header. So a candidate L is dropped when another candidate S
- * is contained clearly better (by more than 0.03) and at least half of S's
- * bigrams are L's too (same region). Templates matched in different parts
- * of a concatenated file share little and are kept. Returns the new count. */
+ * is contained clearly better (by more than 0.03) and the two templates are
+ * variants of one text (their own Dice >= 0.5). Templates matched in
+ * different parts of a concatenated file, or a short license quoted inside
+ * a long one, share little and are kept. Returns the new count. */
 static size_t drop_worse_fits(const cf_license_db *db, cand *f, size_t w)
 {
     unsigned char *drop = xcalloc(w ? w : 1, 1);
@@ -348,7 +349,10 @@ static size_t drop_worse_fits(const cf_license_db *db, cand *f, size_t w)
         for (size_t k = 0; k < w && !drop[l]; k++) {
             if (k == l || f[k].tie <= f[l].tie + 0.03) continue;
             const bigram_set *S = &db->sets[f[k].idx], *L = &db->sets[f[l].idx];
-            if (S->n && 2 * intersect(S, L) >= S->n) drop[l] = 1;
+            /* variants of one text: template Dice >= 0.5 (GPL-2 vs LGPL-2.1
+             * notices ~0.8; a short ISC vs the long Python-2.0 text, of
+             * which it is a part, far less: both are kept) */
+            if (S->n + L->n && 4 * intersect(S, L) >= S->n + L->n) drop[l] = 1;
         }
     size_t o = 0;
     for (size_t i = 0; i < w; i++)

@@ -53,7 +53,7 @@ static const heur HEURISTICS[] = {
        "thread|mutex|atomic|chrono|iostream|istream|ostream|sstream|fstream)>|^\\s*template\\s*<|^\\s*(?:class|struct)"
        "\\s+\\w+\\s*(?::\\s*(?:public|private|protected)\\b|final\\b)|^\\s*namespace\\s+[\\w:]+\\s*\\{|^\\s*using\\s+"
        "namespace\\b|^\\s*(?:public|private|protected)\\s*:|\\bstd::\\w+|^\\s*(?:constexpr|virtual)\\b|\\boperator\\s*"
-       "(?:==|\\(\\)|\\[\\]|<<|=)"},
+       "(?:==|\\(\\)|\\[\\]|<<)"},
       {"C", NULL}}},
     {"m",
      {{"Objective-C", OBJC},
@@ -63,7 +63,7 @@ static const heur HEURISTICS[] = {
        "^\\s*(?:disp|fprintf|plot|figure|zeros|ones)\\s*\\("},
       {"Objective-C", NULL}}},
     {"pl",
-     {{"Prolog", "^[^#\\n]*:-|^\\s*\\w+\\([^)]*\\)\\s*\\.\\s*$"},
+     {{"Prolog", "^[^#\\n]*:-|^[a-z]\\w*\\([^)]*\\)\\s*\\.\\s*$"},
       {"Raku", "^\\s*(?:use\\s+v6\\b|unit\\s+(?:module|class)\\b)"},
       {"Perl", NULL}}},
     {"ts", {{"XML", "<TS\\b|<!DOCTYPE\\s+TS\\b"}, {"TypeScript", NULL}}},

@@ -1687,8 +1687,11 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
     if (r->c->rank == 0 && o->rejects) rc = concat_rejects(r, e);
     if (sync_fail(r, rc, e)) goto rollback;
     st->write_seconds = cd_now() - t0;
-    /* 6: commit */
+    /* 6: commit. Every rank is past phase 5 (sync_fail above is collective), so
+     * the work directory is dropped first: a kill between the commit and a
+     * later removal would leave it behind a committed snapshot. */
     if (r->c->rank == 0) {
+        dd_rmtree(r->work);
         rc = phase_commit(r, merged, e);
         char *msg = NULL;
         if (!rc && sqlite3_exec(r->idx->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)

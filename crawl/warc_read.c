@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "crawl/fetch.h"
+#include "crawl/warc_par.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,9 @@
 #define CKEEP 4096u
 #define UBUF_START (64u << 10)
 #define UBUF_STREAM (1u << 20)
+/* Parallel inflate starts once this many compressed bytes were read (a
+ * record fetched by offset never starts threads). */
+#define PAR_AFTER (1u << 20)
 
 enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERR = -1, FILL_DISCONT = -2 };
 enum { FR_UNKNOWN, FR_PLAIN, FR_GZIP };
@@ -74,10 +78,16 @@ struct warc_reader {
     uint64_t mem_in, mem_out;
 #ifdef HAVE_ISAL
     struct inflate_state *isal;
+    int isal_ready;
 #else
     z_stream z;
     int z_ready;
 #endif
+    warc_par *par;                 /* parallel inflate (NULL: serial) */
+    int par_tried;
+    const unsigned char *serve;    /* a member inflated by warc_par, being copied */
+    size_t serve_left;
+    uint64_t par_members;
 
     unsigned char *ubuf;
     size_t ucap, upos, ulen;
@@ -108,6 +118,7 @@ void warc_limits_default(warc_limits *l)
     l->max_member = 0;
     l->max_ratio = 100.0;
     l->ratio_floor = 16u << 20;
+    l->threads = 0;
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -205,6 +216,7 @@ warc_reader *warc_reader_open(const char *path, const warc_limits *lim, cd_err *
 void warc_reader_close(warc_reader *r)
 {
     if (!r) return;
+    warc_par_free(r->par);
     if (r->src.close) r->src.close(r->src.ctx);
 #ifdef HAVE_ISAL
     free(r->isal);
@@ -224,6 +236,7 @@ void warc_reader_close(warc_reader *r)
 const warc_stats *warc_reader_stats(const warc_reader *r) { return &r->st; }
 uint64_t warc_reader_offset(const warc_reader *r) { return r->start + r->cbase + r->cpos; }
 const char *warc_reader_name(const warc_reader *r) { return r->name; }
+uint64_t warc_reader_parallel_members(const warc_reader *r) { return r->par_members; }
 void warc_reader_set_quiet(warc_reader *r, int quiet) { r->quiet = quiet; }
 
 #define WARN(r, ...)                         \
@@ -248,7 +261,8 @@ static int src_read(warc_reader *r, cd_err *e)
         r->cbuf = xrealloc(r->cbuf, r->ccap);
     }
     if (r->src_eof || r->clen >= r->ccap) return 1;
-    ssize_t k = r->src.read(r->src.ctx, r->cbuf + r->clen, r->ccap - r->clen, e);
+    ssize_t k = r->par ? warc_par_read(r->par, r->cbase + r->clen, r->cbuf + r->clen, r->ccap - r->clen, e)
+                       : r->src.read(r->src.ctx, r->cbuf + r->clen, r->ccap - r->clen, e);
     if (k < 0) return -1;
     if (k == 0) r->src_eof = 1;
     r->clen += (size_t)k;
@@ -295,8 +309,9 @@ static void member_reset(warc_reader *r)
 #ifdef HAVE_ISAL
     /* A full init zeroes the whole state (tens of KiB); reset is enough
      * between members of one stream. */
-    if (r->st.members > 1) isal_inflate_reset(r->isal);
+    if (r->isal_ready) isal_inflate_reset(r->isal);
     else isal_inflate_init(r->isal);
+    r->isal_ready = 1;
     r->isal->crc_flag = ISAL_GZIP;
 #else
     if (!r->z_ready) {
@@ -349,6 +364,30 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 r->mem_in = r->mem_out = 0;
                 ms_push(r, &r->cur);
                 r->st.members++;
+                if (!r->par && !r->par_tried && r->lim.threads != 1 && !r->src_eof &&
+                    r->st.bytes_in >= PAR_AFTER) {
+                    r->par_tried = 1;
+                    int n = r->lim.threads > 0 ? r->lim.threads : cd_ncpus();
+                    r->par = warc_par_start(&r->src, r->cbase + r->clen, n, &r->lim, CBUF_MAX + CKEEP);
+                }
+                size_t olen;
+                uint64_t clen;
+                if (r->par && warc_par_lookup(r->par, r->cur.cstart, &r->serve, &olen, &clen)) {
+                    /* Inflated by a worker: skip its compressed bytes and
+                     * copy its output as if it were being inflated. */
+                    uint64_t cend = r->cur.cstart + clen;
+                    if (cend <= r->cbase + r->clen) {
+                        r->cpos = (size_t)(cend - r->cbase);
+                    } else {
+                        r->st.bytes_in += cend - (r->cbase + r->clen);
+                        r->cbase = cend;
+                        r->cpos = r->clen = 0;
+                    }
+                    r->serve_left = olen;
+                    r->in_member = 2;
+                    r->par_members++;
+                    continue;
+                }
                 member_reset(r);
             } else {
                 /* Not a gzip member: skip to the next magic. */
@@ -366,6 +405,24 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 r->cpos += k;
                 return any_out ? FILL_OK : FILL_DISCONT;
             }
+        }
+        if (r->in_member == 2) {
+            size_t k = r->ucap - r->ulen;
+            if (k > r->serve_left) k = r->serve_left;
+            memcpy(r->ubuf + r->ulen, r->serve, k);
+            r->serve += k;
+            r->serve_left -= k;
+            r->ulen += k;
+            r->st.bytes_out += k;
+            if (r->serve_left) return FILL_OK;   /* caller makes room */
+            r->in_member = 0;
+            r->cur.uend = r->ubase + r->ulen;
+            r->cur.cend = r->cbase + r->cpos;
+            if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
+                r->ms[r->ms_len - 1].uend = r->cur.uend;
+                r->ms[r->ms_len - 1].cend = r->cur.cend;
+            }
+            return FILL_OK;
         }
         size_t in_avail = r->clen - r->cpos, out_avail = r->ucap - r->ulen;
         size_t used, produced;

@@ -33,7 +33,7 @@
  *    which), plus the start offset given to warc_reader_open_range().
  *
  * Parallel inflate. With limits.threads != 1 (ISA-L builds), a per-record-
- * gzip stream longer than 1 MiB is inflated speculatively by worker threads
+ * gzip stream longer than limits.par_after (1 MiB) is inflated speculatively by worker threads
  * (crawl/warc_par.h): they inflate whole members from candidate member
  * starts ahead of the reader, and the reader takes a worker's result only
  * for the member starting exactly where its serial path stands; anything
@@ -63,6 +63,7 @@ typedef struct warc_limits {
     double max_ratio;          /* inflated/compressed of one member, once past ratio_floor */
     uint64_t ratio_floor;
     int threads;               /* inflate threads: 0 = cd_ncpus(), 1 = serial (see below) */
+    uint64_t par_after;        /* compressed bytes read serially before threads start */
 } warc_limits;
 
 /* Defaults (see warc.c for where each number comes from). */

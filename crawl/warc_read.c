@@ -48,9 +48,6 @@
 #define CKEEP 4096u
 #define UBUF_START (64u << 10)
 #define UBUF_STREAM (1u << 20)
-/* Parallel inflate starts once this many compressed bytes were read (a
- * record fetched by offset never starts threads). */
-#define PAR_AFTER (1u << 20)
 
 enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERR = -1, FILL_DISCONT = -2 };
 enum { FR_UNKNOWN, FR_PLAIN, FR_GZIP };
@@ -119,6 +116,7 @@ void warc_limits_default(warc_limits *l)
     l->max_ratio = 100.0;
     l->ratio_floor = 16u << 20;
     l->threads = 0;
+    l->par_after = 1u << 20;   /* a record fetched by offset never starts threads */
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -365,7 +363,7 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 ms_push(r, &r->cur);
                 r->st.members++;
                 if (!r->par && !r->par_tried && r->lim.threads != 1 && !r->src_eof &&
-                    r->st.bytes_in >= PAR_AFTER) {
+                    r->st.bytes_in >= r->lim.par_after) {
                     r->par_tried = 1;
                     int n = r->lim.threads > 0 ? r->lim.threads : cd_ncpus();
                     r->par = warc_par_start(&r->src, r->cbase + r->clen, n, &r->lim, CBUF_MAX + CKEEP);

@@ -116,8 +116,8 @@ static uint64_t read_digest(const sbuf *f, size_t len, size_t chunk, int threads
     return par;
 }
 
-/* Serial vs 2 and 4 threads, whole reads and odd-sized reads. Returns the
- * members served in parallel (4 threads, whole reads). */
+/* Serial vs 3 threads, whole reads and odd-sized reads. Returns the
+ * members served in parallel (whole reads). */
 static uint64_t same_as_serial(const sbuf *f, size_t len, const warc_limits *lim)
 {
     sbuf a = SBUF_INIT, b = SBUF_INIT;
@@ -126,9 +126,9 @@ static uint64_t same_as_serial(const sbuf *f, size_t len, const warc_limits *lim
     static const size_t chunks[] = {0, 70001};
     for (size_t c = 0; c < 2; c++) {
         CHECK_INT_EQ(read_digest(f, len, chunks[c], 1, lim, &a, &sa), 0);
-        for (int t = 2; t <= 4; t += 2) {
+        for (int t = 3; t <= 3; t++) {
             uint64_t p = read_digest(f, len, chunks[c], t, lim, &b, &sb);
-            if (c == 0 && t == 4) served = p;
+            if (c == 0) served = p;
             CHECK_MSG(a.len == b.len && !memcmp(a.data, b.data, a.len), "records differ (threads %d, chunk %zu)", t,
                       chunks[c]);
             const uint64_t *x = (const uint64_t *)&sa, *y = (const uint64_t *)&sb;
@@ -224,8 +224,8 @@ TEST(warc_par_big_members_and_bombs)
     add_record(&f, 1000, 700000, 1, 1, NULL);
     for (int i = 0; i < 50; i++) add_record(&f, 2000 + i, 30000, 0, 6, NULL);
     add_record(&f, 1001, 3000000, 1, 1, NULL);
-    /* Bombs under small limits: 8 MiB of zeros in one member. */
-    size_t zn = 8u << 20;
+    /* Bombs under small limits: 4 MiB of zeros in one member. */
+    size_t zn = 4u << 20;
     char *z = xcalloc(1, zn + 200);
     int h = snprintf(z, 200, "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %zu\r\n\r\n", zn);
     gz(&f, z, (size_t)h + zn, 6);

@@ -172,10 +172,9 @@ static uint64_t low_mark(const warc_par *P)
     return a > b ? a : b;
 }
 
-/* Reads job k (the next to fill) into slot s from the source. */
+/* Reads block k (the next to fill) into job j from the source. */
 static void fill_one(warc_par *P, pjob *j, int64_t k)
 {
-    j->k = k;
     j->off = P->base + (uint64_t)k * JOB_OWN;
     memcpy(j->buf, P->tail, P->tail_len);
     size_t len = P->tail_len, want = JOB_OWN + JOB_OVERLAP;
@@ -216,7 +215,9 @@ static void fill_to(warc_par *P, int64_t need)
                 while (j->state == J_QUEUED || j->state == J_RUNNING) pthread_cond_wait(&P->done_cv, &P->mu);
             }
         }
-        /* The slot is ours: no worker touches a DONE/EMPTY job. */
+        /* The slot is ours: no worker touches a job that is not QUEUED. */
+        j->k = k;
+        j->state = J_EMPTY;
         pthread_mutex_unlock(&P->mu);
         fill_one(P, j, k);
         pthread_mutex_lock(&P->mu);

@@ -48,6 +48,7 @@
 #define CKEEP 4096u
 #define UBUF_START (64u << 10)
 #define UBUF_STREAM (1u << 20)
+#define WHOLE_IN (64u << 10)    /* compressed bytes kept ahead at a member start */
 
 enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERR = -1, FILL_DISCONT = -2 };
 enum { FR_UNKNOWN, FR_PLAIN, FR_GZIP };
@@ -339,6 +340,54 @@ static int member_fail(warc_reader *r, uint64_t *counter, const char *why)
     return FILL_DISCONT;
 }
 
+#ifdef HAVE_ISAL
+/* Inflates the member starting at cpos in one isal_inflate_stateless() call
+ * when its compressed bytes are all in cbuf and its output fits in ubuf and
+ * under the bomb limits (so no limit check could have fired inside it): the
+ * bytes go straight into ubuf, where the stateful call decodes each member's
+ * first 64 KiB into its own window and copies them out. 1 when the member
+ * was inflated and finished (as the stateful path would have finished it);
+ * 0 otherwise, with nothing consumed or produced and the stateful state
+ * reset, so that the stateful path takes the member from its start and
+ * meets any error exactly as before. */
+static int member_whole(warc_reader *r)
+{
+    size_t in_avail = r->clen - r->cpos, room = r->ucap - r->ulen;
+    uint64_t lim = r->lim.ratio_floor;
+    if (r->lim.max_member && r->lim.max_member < lim) lim = r->lim.max_member;
+    if (room > lim) room = (size_t)lim;
+    if (!r->isal_ready) member_reset(r);
+    if (in_avail < 20 || room < 64 || in_avail > UINT32_MAX || room > UINT32_MAX) {
+        member_reset(r);
+        return 0;
+    }
+    struct inflate_state *s = r->isal;
+    s->next_in = r->cbuf + r->cpos;
+    s->avail_in = (uint32_t)in_avail;
+    s->next_out = r->ubuf + r->ulen;
+    s->avail_out = (uint32_t)room;
+    s->crc_flag = ISAL_GZIP;
+    if (isal_inflate_stateless(s) != ISAL_DECOMP_OK) {
+        member_reset(r);
+        return 0;
+    }
+    size_t used = in_avail - s->avail_in, produced = room - s->avail_out;
+    r->cpos += used;
+    r->ulen += produced;
+    r->mem_in += used;
+    r->mem_out += produced;
+    r->st.bytes_out += produced;
+    r->in_member = 0;
+    r->cur.uend = r->ubase + r->ulen;
+    r->cur.cend = r->cbase + r->cpos;
+    if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
+        r->ms[r->ms_len - 1].uend = r->cur.uend;
+        r->ms[r->ms_len - 1].cend = r->cur.cend;
+    }
+    return 1;   /* the next member start resets the state */
+}
+#endif
+
 /* Inflates into ubuf[ulen, ucap). FILL_OK after progress, FILL_EOF at the
  * end, FILL_DISCONT after dropped data, FILL_ERR when the source failed. */
 static int inflate_more(warc_reader *r, cd_err *e)
@@ -350,6 +399,14 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 if (src_read(r, e) < 0) return FILL_ERR;
                 continue;
             }
+#ifdef HAVE_ISAL
+            /* Keep a few members' worth of input ahead, so that most members
+             * inflate in one stateless call (see member_whole). */
+            if (r->clen - r->cpos < WHOLE_IN && !r->src_eof && r->framing == FR_GZIP &&
+                (r->cpos > CKEEP || r->clen < r->ccap)) {
+                if (src_read(r, e) < 0) return FILL_ERR;
+            }
+#endif
             if (r->cpos == r->clen) return any_out ? FILL_OK : FILL_EOF;
             const unsigned char *p = r->cbuf + r->cpos;
             size_t avail = r->clen - r->cpos;
@@ -386,7 +443,11 @@ static int inflate_more(warc_reader *r, cd_err *e)
                     r->par_members++;
                     continue;
                 }
+#ifdef HAVE_ISAL
+                if (member_whole(r)) return FILL_OK;   /* else the state is reset */
+#else
                 member_reset(r);
+#endif
             } else {
                 /* Not a gzip member: skip to the next magic. */
                 size_t k = 1;

@@ -121,7 +121,7 @@ bench_file() {
   FASTW=$(min "$WI" "$WD")
   [ "$FASTW" != x ] && printf "  -> corpusd -t$THREADS = %.0f%% of the fastest inflater's throughput (target >= 90%%)\n" "$(echo "100 * $FASTW / $WP" | bc -l)"
   [ "$WW" != x ] && printf "  -> corpusd -t$THREADS = %.1fx warcio (target >= 20x)\n" "$(echo "$WW / $WP" | bc -l)"
-  PJ=$(project "$F")
+  set -- $(project "$F"); PJ=$1; BRC=$2; BTC=$3; BPM=$4
   echo "3. projected wall on $THREADS idle cores = max(reader thread CPU, process CPU / $THREADS), best of $RUNS"
   if [ "$PJ" != x ]; then
     printf "  corpusd -t$THREADS: reader thread %.3f s, process %.3f s CPU, %s members (of %s records) inflated by workers\n" "$BRC" "$BTC" "$BPM" "$(echo "$NREC" )"
@@ -132,8 +132,8 @@ bench_file() {
   fi
 }
 # best projected wall: max(reader_cpu, total_cpu/THREADS) over RUNS runs
-project() {
-  best=x
+project() { # prints "best reader_cpu total_cpu parallel_members"
+  best=x; BRC=x; BTC=x; BPM=x
   for i in $(seq "$RUNS"); do
     l=$("$CORPUSD" warc cat "$1" --count --threads "$THREADS" 2>&1 >/dev/null | tail -1)
     rc=$(echo "$l" | grep -o 'reader_cpu=[0-9.]*' | cut -d= -f2)
@@ -143,7 +143,7 @@ project() {
     v=$(echo "r=$rc; t=$tc / $THREADS; if (r > t) r else t" | bc -l)
     if [ "$best" = x ] || [ "$(echo "$v < $best" | bc -l)" = 1 ]; then best=$v; BRC=$rc; BTC=$tc; BPM=$pm; fi
   done
-  echo "$best"
+  echo "$best $BRC $BTC $BPM"
 }
 
 bench_file "$W/bench.warc.gz"

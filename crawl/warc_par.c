@@ -113,6 +113,10 @@ static void run_job(warc_par *P, pjob *j, struct inflate_state *st)
 {
     j->nres = j->cursor = 0;
     j->olen = 0;
+    if (!j->out) {
+        j->ocap = j->len * 4 < JOB_OUT_START ? (j->len * 4 > (64u << 10) ? j->len * 4 : (64u << 10)) : JOB_OUT_START;
+        j->out = xmalloc(j->ocap);
+    }
     size_t p = 0;
     while (p < j->own && !P->stop && !P->off) {
         const unsigned char *q = memchr(j->buf + p, 0x1f, j->own - p);
@@ -175,6 +179,7 @@ static uint64_t low_mark(const warc_par *P)
 /* Reads block k (the next to fill) into job j from the source. */
 static void fill_one(warc_par *P, pjob *j, int64_t k)
 {
+    if (!j->buf) j->buf = xmalloc(JOB_OWN + JOB_OVERLAP);
     j->off = P->base + (uint64_t)k * JOB_OWN;
     memcpy(j->buf, P->tail, P->tail_len);
     size_t len = P->tail_len, want = JOB_OWN + JOB_OVERLAP;
@@ -307,10 +312,7 @@ warc_par *warc_par_start(io_source *src, uint64_t base, int threads, const warc_
     P->njobs = threads + 3;
     P->jobs = xcalloc((size_t)P->njobs, sizeof *P->jobs);
     for (int i = 0; i < P->njobs; i++) {
-        P->jobs[i].k = -1;
-        P->jobs[i].buf = xmalloc(JOB_OWN + JOB_OVERLAP);
-        P->jobs[i].ocap = JOB_OUT_START;
-        P->jobs[i].out = xmalloc(JOB_OUT_START);
+        P->jobs[i].k = -1;   /* buffers are allocated on first use */
     }
     P->tail = xmalloc(JOB_OVERLAP);
     pthread_mutex_init(&P->mu, NULL);

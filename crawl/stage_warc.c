@@ -47,6 +47,7 @@ static const param_spec WARC_READER_PARAMS[] = {
     {"max_record", PARAM_SIZE, "64M", "largest record held in memory; bigger ones are skipped (CommonCrawl truncates at 1 MiB)"},
     {"max_ratio", PARAM_DOUBLE, "100", "gzip bomb: refuse a member inflating more than this ratio past 16 MiB (HTML deflates 4-10x)"},
     {"max_member", PARAM_SIZE, "0", "gzip bomb: refuse a member inflating past this size; 0 = no limit"},
+    {"threads", PARAM_INT, "0", "gzip inflate threads per file: 0 = the number of CPUs, 1 = serial"},
     {"retries", PARAM_INT, "6", "download retries for URLs (exponential backoff with jitter)"},
     {"cache_dir", PARAM_STRING, NULL, "keep downloaded files here and read them from here next time"},
     {"user_agent", PARAM_STRING, NULL, "User-Agent for downloads (default names corpusd)"},
@@ -91,6 +92,7 @@ static int warc_stage_open(reader *r, const char *path, cd_err *e)
     lim.max_record = (uint64_t)param_size(r->params, "max_record");
     lim.max_ratio = param_double(r->params, "max_ratio");
     lim.max_member = (uint64_t)param_size(r->params, "max_member");
+    lim.threads = (int)param_int(r->params, "threads");
     if (fetch_is_url(path)) {
         fetch_opts o;
         fetch_opts_default(&o);

@@ -32,6 +32,15 @@
  *    record in the uncompressed stream otherwise (record.offset_exact says
  *    which), plus the start offset given to warc_reader_open_range().
  *
+ * Parallel inflate. With limits.threads != 1 (ISA-L builds), a per-record-
+ * gzip stream longer than limits.par_after (1 MiB) is inflated speculatively by worker threads
+ * (crawl/warc_par.h): they inflate whole members from candidate member
+ * starts ahead of the reader, and the reader takes a worker's result only
+ * for the member starting exactly where its serial path stands; anything
+ * else (corrupt members, garbage, bombs, whole-file gzip, plain files) goes
+ * through the serial path. The records, offsets and counters are the same
+ * as with threads = 1.
+ *
  * A record's pointers stay valid until the next warc_reader_next() call.
  * One reader belongs to one thread; the functions below keep no global
  * state and are reentrant.
@@ -53,6 +62,8 @@ typedef struct warc_limits {
     uint64_t max_member;       /* inflated bytes of one gzip member; 0 = no limit */
     double max_ratio;          /* inflated/compressed of one member, once past ratio_floor */
     uint64_t ratio_floor;
+    int threads;               /* inflate threads: 0 = cd_ncpus(), 1 = serial (see below) */
+    uint64_t par_after;        /* compressed bytes read serially before threads start */
 } warc_limits;
 
 /* Defaults (see warc.c for where each number comes from). */
@@ -125,6 +136,8 @@ const warc_stats *warc_reader_stats(const warc_reader *r);
 /* Compressed bytes consumed so far (for progress). */
 uint64_t warc_reader_offset(const warc_reader *r);
 const char *warc_reader_name(const warc_reader *r);
+/* Gzip members whose inflated bytes came from parallel workers (tests, bench). */
+uint64_t warc_reader_parallel_members(const warc_reader *r);
 /* Set to 1 to keep skipped/garbage messages off the log (fuzzing, tests). */
 void warc_reader_set_quiet(warc_reader *r, int quiet);
 void warc_reader_close(warc_reader *r);

@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "crawl/fetch.h"
+#include "crawl/warc_par.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,7 @@
 #define CKEEP 4096u
 #define UBUF_START (64u << 10)
 #define UBUF_STREAM (1u << 20)
+#define WHOLE_IN (64u << 10)    /* compressed bytes kept ahead at a member start */
 
 enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERR = -1, FILL_DISCONT = -2 };
 enum { FR_UNKNOWN, FR_PLAIN, FR_GZIP };
@@ -74,10 +76,16 @@ struct warc_reader {
     uint64_t mem_in, mem_out;
 #ifdef HAVE_ISAL
     struct inflate_state *isal;
+    int isal_ready;
 #else
     z_stream z;
     int z_ready;
 #endif
+    warc_par *par;                 /* parallel inflate (NULL: serial) */
+    int par_tried;
+    const unsigned char *serve;    /* a member inflated by warc_par, being copied */
+    size_t serve_left;
+    uint64_t par_members;
 
     unsigned char *ubuf;
     size_t ucap, upos, ulen;
@@ -108,6 +116,8 @@ void warc_limits_default(warc_limits *l)
     l->max_member = 0;
     l->max_ratio = 100.0;
     l->ratio_floor = 16u << 20;
+    l->threads = 0;
+    l->par_after = 1u << 20;   /* a record fetched by offset never starts threads */
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -205,6 +215,7 @@ warc_reader *warc_reader_open(const char *path, const warc_limits *lim, cd_err *
 void warc_reader_close(warc_reader *r)
 {
     if (!r) return;
+    warc_par_free(r->par);
     if (r->src.close) r->src.close(r->src.ctx);
 #ifdef HAVE_ISAL
     free(r->isal);
@@ -224,6 +235,7 @@ void warc_reader_close(warc_reader *r)
 const warc_stats *warc_reader_stats(const warc_reader *r) { return &r->st; }
 uint64_t warc_reader_offset(const warc_reader *r) { return r->start + r->cbase + r->cpos; }
 const char *warc_reader_name(const warc_reader *r) { return r->name; }
+uint64_t warc_reader_parallel_members(const warc_reader *r) { return r->par_members; }
 void warc_reader_set_quiet(warc_reader *r, int quiet) { r->quiet = quiet; }
 
 #define WARN(r, ...)                         \
@@ -248,7 +260,8 @@ static int src_read(warc_reader *r, cd_err *e)
         r->cbuf = xrealloc(r->cbuf, r->ccap);
     }
     if (r->src_eof || r->clen >= r->ccap) return 1;
-    ssize_t k = r->src.read(r->src.ctx, r->cbuf + r->clen, r->ccap - r->clen, e);
+    ssize_t k = r->par ? warc_par_read(r->par, r->cbase + r->clen, r->cbuf + r->clen, r->ccap - r->clen, e)
+                       : r->src.read(r->src.ctx, r->cbuf + r->clen, r->ccap - r->clen, e);
     if (k < 0) return -1;
     if (k == 0) r->src_eof = 1;
     r->clen += (size_t)k;
@@ -295,8 +308,9 @@ static void member_reset(warc_reader *r)
 #ifdef HAVE_ISAL
     /* A full init zeroes the whole state (tens of KiB); reset is enough
      * between members of one stream. */
-    if (r->st.members > 1) isal_inflate_reset(r->isal);
+    if (r->isal_ready) isal_inflate_reset(r->isal);
     else isal_inflate_init(r->isal);
+    r->isal_ready = 1;
     r->isal->crc_flag = ISAL_GZIP;
 #else
     if (!r->z_ready) {
@@ -326,6 +340,54 @@ static int member_fail(warc_reader *r, uint64_t *counter, const char *why)
     return FILL_DISCONT;
 }
 
+#ifdef HAVE_ISAL
+/* Inflates the member starting at cpos in one isal_inflate_stateless() call
+ * when its compressed bytes are all in cbuf and its output fits in ubuf and
+ * under the bomb limits (so no limit check could have fired inside it): the
+ * bytes go straight into ubuf, where the stateful call decodes each member's
+ * first 64 KiB into its own window and copies them out. 1 when the member
+ * was inflated and finished (as the stateful path would have finished it);
+ * 0 otherwise, with nothing consumed or produced and the stateful state
+ * reset, so that the stateful path takes the member from its start and
+ * meets any error exactly as before. */
+static int member_whole(warc_reader *r)
+{
+    size_t in_avail = r->clen - r->cpos, room = r->ucap - r->ulen;
+    uint64_t lim = r->lim.ratio_floor;
+    if (r->lim.max_member && r->lim.max_member < lim) lim = r->lim.max_member;
+    if (room > lim) room = (size_t)lim;
+    if (!r->isal_ready) member_reset(r);
+    if (in_avail < 20 || room < 64 || in_avail > UINT32_MAX || room > UINT32_MAX) {
+        member_reset(r);
+        return 0;
+    }
+    struct inflate_state *s = r->isal;
+    s->next_in = r->cbuf + r->cpos;
+    s->avail_in = (uint32_t)in_avail;
+    s->next_out = r->ubuf + r->ulen;
+    s->avail_out = (uint32_t)room;
+    s->crc_flag = ISAL_GZIP;
+    if (isal_inflate_stateless(s) != ISAL_DECOMP_OK) {
+        member_reset(r);
+        return 0;
+    }
+    size_t used = in_avail - s->avail_in, produced = room - s->avail_out;
+    r->cpos += used;
+    r->ulen += produced;
+    r->mem_in += used;
+    r->mem_out += produced;
+    r->st.bytes_out += produced;
+    r->in_member = 0;
+    r->cur.uend = r->ubase + r->ulen;
+    r->cur.cend = r->cbase + r->cpos;
+    if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
+        r->ms[r->ms_len - 1].uend = r->cur.uend;
+        r->ms[r->ms_len - 1].cend = r->cur.cend;
+    }
+    return 1;   /* the next member start resets the state */
+}
+#endif
+
 /* Inflates into ubuf[ulen, ucap). FILL_OK after progress, FILL_EOF at the
  * end, FILL_DISCONT after dropped data, FILL_ERR when the source failed. */
 static int inflate_more(warc_reader *r, cd_err *e)
@@ -337,6 +399,14 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 if (src_read(r, e) < 0) return FILL_ERR;
                 continue;
             }
+#ifdef HAVE_ISAL
+            /* Keep a few members' worth of input ahead, so that most members
+             * inflate in one stateless call (see member_whole). */
+            if (r->clen - r->cpos < WHOLE_IN && !r->src_eof && r->framing == FR_GZIP &&
+                (r->cpos > CKEEP || r->clen < r->ccap)) {
+                if (src_read(r, e) < 0) return FILL_ERR;
+            }
+#endif
             if (r->cpos == r->clen) return any_out ? FILL_OK : FILL_EOF;
             const unsigned char *p = r->cbuf + r->cpos;
             size_t avail = r->clen - r->cpos;
@@ -349,7 +419,35 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 r->mem_in = r->mem_out = 0;
                 ms_push(r, &r->cur);
                 r->st.members++;
+                if (!r->par && !r->par_tried && r->lim.threads != 1 && !r->src_eof &&
+                    r->st.bytes_in >= r->lim.par_after) {
+                    r->par_tried = 1;
+                    int n = r->lim.threads > 0 ? r->lim.threads : cd_ncpus();
+                    r->par = warc_par_start(&r->src, r->cbase + r->clen, n, &r->lim, CBUF_MAX + CKEEP);
+                }
+                size_t olen;
+                uint64_t clen;
+                if (r->par && warc_par_lookup(r->par, r->cur.cstart, &r->serve, &olen, &clen)) {
+                    /* Inflated by a worker: skip its compressed bytes and
+                     * copy its output as if it were being inflated. */
+                    uint64_t cend = r->cur.cstart + clen;
+                    if (cend <= r->cbase + r->clen) {
+                        r->cpos = (size_t)(cend - r->cbase);
+                    } else {
+                        r->st.bytes_in += cend - (r->cbase + r->clen);
+                        r->cbase = cend;
+                        r->cpos = r->clen = 0;
+                    }
+                    r->serve_left = olen;
+                    r->in_member = 2;
+                    r->par_members++;
+                    continue;
+                }
+#ifdef HAVE_ISAL
+                if (member_whole(r)) return FILL_OK;   /* else the state is reset */
+#else
                 member_reset(r);
+#endif
             } else {
                 /* Not a gzip member: skip to the next magic. */
                 size_t k = 1;
@@ -366,6 +464,24 @@ static int inflate_more(warc_reader *r, cd_err *e)
                 r->cpos += k;
                 return any_out ? FILL_OK : FILL_DISCONT;
             }
+        }
+        if (r->in_member == 2) {
+            size_t k = r->ucap - r->ulen;
+            if (k > r->serve_left) k = r->serve_left;
+            memcpy(r->ubuf + r->ulen, r->serve, k);
+            r->serve += k;
+            r->serve_left -= k;
+            r->ulen += k;
+            r->st.bytes_out += k;
+            if (r->serve_left) return FILL_OK;   /* caller makes room */
+            r->in_member = 0;
+            r->cur.uend = r->ubase + r->ulen;
+            r->cur.cend = r->cbase + r->cpos;
+            if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
+                r->ms[r->ms_len - 1].uend = r->cur.uend;
+                r->ms[r->ms_len - 1].cend = r->cur.cend;
+            }
+            return FILL_OK;
         }
         size_t in_avail = r->clen - r->cpos, out_avail = r->ucap - r->ulen;
         size_t used, produced;

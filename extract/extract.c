@@ -24,6 +24,7 @@
  * mutable state except the read-only tag table built by a constructor.
  */
 #include "extract/extract.h"
+#include "extract/xmlarena.h"
 #include "core/json.h"
 #include "mathnorm/mathnorm.h"
 
@@ -129,7 +130,13 @@ static void tag_lookup(const char *name, unsigned char *id, unsigned char *fl)
     *fl = 0;
 }
 
-void extract_global_init(void) { xmlInitParser(); }
+void extract_global_init(void)
+{
+    static int done;
+    if (!done) xa_install();   /* before the first parse; constructors run single-threaded */
+    done = 1;
+    xmlInitParser();
+}
 
 /* ------------------------------------------------------------ node info */
 
@@ -155,6 +162,8 @@ typedef struct ninfo {
     xmlNode *node;
 } ninfo;
 
+#define TAGC 128
+
 struct extract_ctx {
     ninfo *info;
     size_t ninfo, cap;
@@ -163,13 +172,23 @@ struct extract_ctx {
     size_t nroots, rcap;
     mathnorm_page *pg;
     uint32_t body_text;
+    xa_arena *xa;   /* libxml2's memory for the page being extracted; NULL: malloc */
+    /* tag of an element name, by the name's pointer: libxml2 interns
+     * element names in the page's dictionary; valid for one page only */
+    struct { const xmlChar *name; unsigned char id, fl; } tagc[TAGC];
 };
 
-extract_ctx *extract_ctx_new(void) { return xcalloc(1, sizeof(extract_ctx)); }
+extract_ctx *extract_ctx_new(void)
+{
+    extract_ctx *c = xcalloc(1, sizeof(extract_ctx));
+    c->xa = xa_new();
+    return c;
+}
 
 void extract_ctx_free(extract_ctx *c)
 {
     if (!c) return;
+    xa_free(c->xa);
     free(c->info);
     free(c->roots);
     sbuf_free(&c->tmp);
@@ -229,14 +248,64 @@ static const char *attr(const xmlNode *n, const char *name)
     return NULL;
 }
 
+static void tag_cached(extract_ctx *c, const xmlChar *name, unsigned char *id, unsigned char *fl)
+{
+    unsigned h = (unsigned)(((uintptr_t)name >> 4) ^ ((uintptr_t)name >> 11)) & (TAGC - 1);
+    if (c->tagc[h].name != name) {
+        tag_lookup((const char *)name, &c->tagc[h].id, &c->tagc[h].fl);
+        c->tagc[h].name = name;
+    }
+    *id = c->tagc[h].id;
+    *fl = c->tagc[h].fl;
+}
+
 /* --------------------------------------------------------- class hints */
 
-/* Lowercased "class id" of an element, capped: hostile 10 MB attributes
+/* The attributes classify() reads, found in one pass over the element's
+ * attribute list (names are lowercase: libxml2's HTML parser folds them);
+ * the first occurrence wins, as with attr(). */
+typedef struct eattrs {
+    const char *hidden, *aria_hidden, *style, *itemprop, *role, *property, *content, *lang, *xml_lang, *cls, *id;
+} eattrs;
+
+static void elem_attrs(const xmlNode *n, eattrs *e)
+{
+    memset(e, 0, sizeof *e);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        const char *nm = (const char *)a->name;
+        if (!nm) continue;
+        const char **slot = NULL;
+        switch (nm[0]) {
+        case 'a': if (!strcmp(nm, "aria-hidden")) slot = &e->aria_hidden; break;
+        case 'c':
+            if (!strcmp(nm, "class")) slot = &e->cls;
+            else if (!strcmp(nm, "content")) slot = &e->content;
+            break;
+        case 'h': if (!strcmp(nm, "hidden")) slot = &e->hidden; break;
+        case 'i':
+            if (nm[1] == 'd' && !nm[2]) slot = &e->id;
+            else if (!strcmp(nm, "itemprop")) slot = &e->itemprop;
+            break;
+        case 'l': if (!strcmp(nm, "lang")) slot = &e->lang; break;
+        case 'p': if (!strcmp(nm, "property")) slot = &e->property; break;
+        case 'r': if (!strcmp(nm, "role")) slot = &e->role; break;
+        case 's': if (!strcmp(nm, "style")) slot = &e->style; break;
+        case 'x': if (!strcmp(nm, "xml:lang")) slot = &e->xml_lang; break;
+        default: break;
+        }
+        if (slot && !*slot)
+            *slot = a->children && a->children->type == XML_TEXT_NODE && a->children->content
+                        ? (const char *)a->children->content
+                        : "";
+    }
+}
+
+/* Lowercased " class id " of an element, capped: hostile 10 MB attributes
  * cost one bounded copy. */
-static const char *class_id(extract_ctx *c, const xmlNode *n)
+static const char *class_id(extract_ctx *c, const char *cls, const char *id)
 {
     sbuf_reset(&c->cls);
-    const char *v[2] = {attr(n, "class"), attr(n, "id")};
+    const char *v[2] = {cls, id};
     for (int i = 0; i < 2; i++) {
         if (!v[i]) continue;
         size_t len = strnlen(v[i], 200);
@@ -250,7 +319,6 @@ static const char *class_id(extract_ctx *c, const xmlNode *n)
     sbuf_putc(&c->cls, ' ');
     return c->cls.data;
 }
-
 
 /* Readability's unlikelyCandidates / okMaybeItsACandidate, extended with
  * names common on today's pages (cookie banners, share widgets, ...). */
@@ -390,6 +458,7 @@ static void subtree_text(const xmlNode *root, sbuf *out, size_t cap)
 static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_result *r)
 {
     c->ninfo = 0;
+    memset(c->tagc, 0, sizeof c->tagc);
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *n = root;
     const char *og_title = NULL;
@@ -404,33 +473,33 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
             memset(in, 0, sizeof *in);
             in->node = n;
             n->_private = (void *)(uintptr_t)c->ninfo;
-            tag_lookup((const char *)n->name, &in->tag, &in->tfl);
+            tag_cached(c, n->name, &in->tag, &in->tfl);
             if (in->tfl & F_SKIP) in->flags |= NI_SKIP;
             if (n->properties) {
-                if (attr(n, "hidden")) in->flags |= NI_SKIP;
-                const char *ah = attr(n, "aria-hidden");
-                if (ah && !strcmp(ah, "true")) in->flags |= NI_SKIP;
-                const char *st = attr(n, "style");
-                if (st && style_hidden(st)) in->flags |= NI_SKIP;
-                const char *ip = attr(n, "itemprop");
+                eattrs ea;
+                elem_attrs(n, &ea);
+                if (ea.hidden) in->flags |= NI_SKIP;
+                if (ea.aria_hidden && !strcmp(ea.aria_hidden, "true")) in->flags |= NI_SKIP;
+                if (ea.style && style_hidden(ea.style)) in->flags |= NI_SKIP;
+                const char *ip = ea.itemprop;
                 if (ip && (strstr(ip, "articleBody") || strstr(ip, "articlebody"))) in->flags |= NI_ABODY;
-                const char *role = attr(n, "role");
+                const char *role = ea.role;
                 if (role && (!strcmp(role, "navigation") || !strcmp(role, "banner") ||
                              !strcmp(role, "contentinfo") || !strcmp(role, "complementary") ||
                              !strcmp(role, "menu") || !strcmp(role, "menubar") || !strcmp(role, "dialog") ||
                              !strcmp(role, "alertdialog")))
                     in->flags |= NI_BOILTAG;
                 if (in->tag == T_META && !og_title) {
-                    const char *p = attr(n, "property");
-                    if (p && !strcmp(p, "og:title")) og_title = attr(n, "content");
+                    const char *p = ea.property;
+                    if (p && !strcmp(p, "og:title")) og_title = ea.content;
                 }
                 if (in->tag == T_HTML && !r->lang.len) {
-                    const char *l = attr(n, "lang");
-                    if (!l) l = attr(n, "xml:lang");
+                    const char *l = ea.lang;
+                    if (!l) l = ea.xml_lang;
                     if (l) text_collapse_into(&r->lang, l, strnlen(l, 64));
                 }
-                if (attr(n, "class") || attr(n, "id")) {
-                    unsigned m = match_words(class_id(c, n));
+                if (ea.cls || ea.id) {
+                    unsigned m = match_words(class_id(c, ea.cls, ea.id));
                     int w = 0;
                     if (m & WL_NEGATIVE) w--;
                     if (m & WL_POSITIVE) w++;
@@ -441,7 +510,7 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                     if (m & WL_HIDDENISH) in->flags |= NI_HIDDENISH;
                     /* an id is specific: id="footer" is the footer even when
                      * its class says "footer-content" */
-                    const char *id = attr(n, "id");
+                    const char *id = ea.id;
                     if (id && in->tag != T_BODY && in->tag != T_HTML && in->tag != T_ARTICLE && in->tag != T_MAIN) {
                         sbuf_reset(&c->cls);
                         for (size_t k = 0; id[k] && k < 64; k++)
@@ -1219,6 +1288,9 @@ static void run_attempt(extract_ctx *c, xmlNode *body, const attempt *at, sbuf *
 
 /* ------------------------------------------------------------ entry */
 
+static void extract_tree(extract_ctx *c, xmlDoc *xd, xmlNode *root, const extract_opts *opt, extract_result *r,
+                         doc *d);
+
 int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts *opt, extract_result *r,
                  doc *d)
 {
@@ -1246,21 +1318,43 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
     options &= ~HTML_PARSE_NOIMPLIED;
     /* an unknown transport charset is ignored by libxml2 (it sniffs instead) */
     const char *enc = opt->encoding && *opt->encoding ? opt->encoding : NULL;
+    if (c->xa) xa_begin(c->xa);
     xmlDoc *doc = n ? htmlReadMemory(html, (int)n, NULL, enc, options) : NULL;
     free(copy);
-    if (!doc) return 0;
-    r->parsed = 1;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    if (!root) {
-        xmlFreeDoc(doc);
-        return 0;
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (doc) r->parsed = 1;
+    if (root) extract_tree(c, doc, root, opt, r, d);
+    /* With the arena, the tree is dropped with it (xmlFreeDoc is needed only
+     * when some allocation fell back to malloc); libxml2's per-thread last
+     * error is reset so nothing points into the arena afterwards. */
+    if (doc && (!c->xa || xa_fallbacks(c->xa))) xmlFreeDoc(doc);
+    if (c->xa) {
+        xmlResetLastError();
+        xa_end(c->xa);
     }
-    classify(c, doc, opt->mode, r);
+    if (!r->text.data) sbuf_reset(&r->text), sbuf_putc(&r->text, 0), r->text.len = 0;
+    /* libxml2's HTML parser passes invalid bytes of a page declared UTF-8
+     * through into text nodes (found by fuzz_extract): the text we hand on
+     * is always valid UTF-8, invalid sequences as U+FFFD. */
+    if (!utf8_is_valid(r->text.data, r->text.len)) {
+        sbuf clean = SBUF_INIT;
+        utf8_sanitize(&clean, r->text.data, r->text.len);
+        sbuf_free(&r->text);
+        r->text = clean;
+    }
+    return 0;
+}
+
+/* Steps 2-5 on a parsed page. */
+static void extract_tree(extract_ctx *c, xmlDoc *xd, xmlNode *root, const extract_opts *opt, extract_result *r,
+                         doc *d)
+{
+    classify(c, xd, opt->mode, r);
     xmlNode *body = NULL;
     for (xmlNode *k = root->children; k; k = k->next)
         if (is_elem(k) && !strcmp((const char *)k->name, "body")) body = k;
     if (!body) body = root;
-    c->pg = opt->math ? mathnorm_page_new(doc) : NULL;
+    c->pg = opt->math ? mathnorm_page_new(xd) : NULL;
 
     if (opt->mode == EXTRACT_FULL) {
         attempt at = {NI_SKIP, 0, 0, EXTRACT_FULL};
@@ -1293,17 +1387,4 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
         mathnorm_page_free(c->pg);
         c->pg = NULL;
     }
-    for (size_t i = 0; i < c->ninfo; i++) c->info[i].node->_private = NULL;
-    xmlFreeDoc(doc);
-    if (!r->text.data) sbuf_reset(&r->text), sbuf_putc(&r->text, 0), r->text.len = 0;
-    /* libxml2's HTML parser passes invalid bytes of a page declared UTF-8
-     * through into text nodes (found by fuzz_extract): the text we hand on
-     * is always valid UTF-8, invalid sequences as U+FFFD. */
-    if (!utf8_is_valid(r->text.data, r->text.len)) {
-        sbuf clean = SBUF_INIT;
-        utf8_sanitize(&clean, r->text.data, r->text.len);
-        sbuf_free(&r->text);
-        r->text = clean;
-    }
-    return 0;
 }

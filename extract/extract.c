@@ -168,6 +168,7 @@ struct extract_ctx {
     ninfo *info;
     size_t ninfo, cap;
     sbuf tmp, cls, cur;
+    sbuf in;        /* the page as handed to libxml2 (raw text dropped, NULs replaced) */
     xmlNode **roots;
     size_t nroots, rcap;
     mathnorm_page *pg;
@@ -194,6 +195,7 @@ void extract_ctx_free(extract_ctx *c)
     sbuf_free(&c->tmp);
     sbuf_free(&c->cls);
     sbuf_free(&c->cur);
+    sbuf_free(&c->in);
     free(c);
 }
 
@@ -1286,6 +1288,141 @@ static void run_attempt(extract_ctx *c, xmlNode *body, const attempt *at, sbuf *
     tidy(out);
 }
 
+/* ------------------------------------------------------------ raw text */
+
+static inline char lower(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch; }
+
+static int ci_prefix(const char *s, size_t n, const char *w)
+{
+    size_t k = 0;
+    for (; w[k]; k++)
+        if (k >= n || lower(s[k]) != w[k]) return 0;
+    return 1;
+}
+
+/* "</NAME" (case-insensitive) at or after s[i]; n when absent. */
+static size_t find_end_tag(const char *s, size_t i, size_t n, const char *name)
+{
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) return n;
+        i = (size_t)(lt - s);
+        if (i + 1 < n && s[i + 1] == '/' && ci_prefix(s + i + 2, n - i - 2, name)) return i;
+        i++;
+    }
+    return n;
+}
+
+/* Words mathnorm_page_new() looks for in scripts (its scan_config); a
+ * script holding none of them is not read by anyone. */
+static int script_matters(const char *s, size_t n, const char *type, size_t tn)
+{
+    for (size_t k = 0; k + 4 <= tn; k++)
+        if (ci_prefix(type + k, tn - k, "math")) return 1;
+    static const char *const W[] = {"MathJax", "mathjax", "katex", "renderMathInElement", "processEnvironments",
+                                    "asciimath", "AsciiMath", "inlineMath", "displayMath", NULL};
+    for (int k = 0; W[k]; k++)
+        if (memmem(s, n, W[k], strlen(W[k]))) return 1;
+    return 0;
+}
+
+static int has_ctl(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') return 1;
+    }
+    return 0;
+}
+
+/* Copies the page into out for libxml2: NUL bytes become spaces, and the
+ * text of <style> elements and of scripts that mathnorm does not read is
+ * dropped (the elements stay, with their attributes). The scan follows
+ * libxml2 2.9's tokenizer where it matters: comments run to "-->", tags
+ * to '>' with quoted attribute values, script/style text to "</script" or
+ * "</style"; on anything it does not follow (an unterminated comment,
+ * quote or raw-text element, control bytes in a comment) the rest of the
+ * page is copied unchanged. Returns out's data. */
+static const char *strip_raw_text(sbuf *out, const char *s, size_t n)
+{
+    sbuf_reset(out);
+    sbuf_reserve(out, n + 1);
+    size_t i = 0, from = 0;
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) break;
+        i = (size_t)(lt - s);
+        if (i + 1 >= n) break;
+        char c1 = s[i + 1];
+        if (c1 == '!' && i + 3 < n && s[i + 2] == '-' && s[i + 3] == '-') {
+            const char *e = memmem(s + i + 4, n - i - 4, "-->", 3);
+            if (!e || has_ctl(s + i + 4, (size_t)(e - (s + i + 4)))) break;
+            i = (size_t)(e - s) + 3;
+            continue;
+        }
+        if (c1 == '!' || c1 == '?' || c1 == '/') {
+            const char *e = memchr(s + i + 2, '>', n - i - 2);
+            if (!e) break;
+            i = (size_t)(e - s) + 1;
+            continue;
+        }
+        if (!((c1 >= 'a' && c1 <= 'z') || (c1 >= 'A' && c1 <= 'Z'))) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && !IS_WS(s[j]) && s[j] != '>' && s[j] != '/') j++;
+        const char *raw = NULL;
+        if (j - i - 1 == 6 && ci_prefix(s + i + 1, 6, "script")) raw = "script";
+        else if (j - i - 1 == 5 && ci_prefix(s + i + 1, 5, "style")) raw = "style";
+        /* attributes up to '>' (quoted values may hold '>') */
+        const char *type = NULL;
+        size_t tn = 0;
+        int bad = 0;
+        while (j < n && s[j] != '>') {
+            if (IS_WS(s[j]) || s[j] == '/') {
+                j++;
+                continue;
+            }
+            size_t a = j;
+            while (j < n && !IS_WS(s[j]) && s[j] != '=' && s[j] != '>' && s[j] != '/') j++;
+            int is_type = j - a == 4 && ci_prefix(s + a, 4, "type");
+            while (j < n && IS_WS(s[j])) j++;
+            if (j >= n || s[j] != '=') continue;
+            j++;
+            while (j < n && IS_WS(s[j])) j++;
+            if (j < n && (s[j] == '"' || s[j] == '\'')) {
+                const char *q = memchr(s + j + 1, s[j], n - j - 1);
+                if (!q) {
+                    bad = 1;
+                    break;
+                }
+                if (is_type) type = s + j + 1, tn = (size_t)(q - s) - j - 1;
+                j = (size_t)(q - s) + 1;
+            } else {
+                size_t v = j;
+                while (j < n && !IS_WS(s[j]) && s[j] != '>') j++;
+                if (is_type) type = s + v, tn = j - v;
+            }
+        }
+        if (bad || j >= n) break;
+        i = j + 1;
+        if (!raw || s[j - 1] == '/') continue;   /* "<script .../>" is empty for libxml2 */
+        size_t e = find_end_tag(s, i, n, raw);
+        if (e == n) break;
+        if (raw[1] == 't' || !script_matters(s + i, e - i, type ? type : "", tn)) {
+            sbuf_append(out, s + from, i - from);
+            from = e;
+        }
+        i = e;
+    }
+    sbuf_append(out, s + from, n - from);
+    if (memchr(out->data, 0, out->len))
+        for (size_t k = 0; k < out->len; k++)
+            if (!out->data[k]) out->data[k] = ' ';
+    return out->data;
+}
+
 /* ------------------------------------------------------------ entry */
 
 static void extract_tree(extract_ctx *c, xmlDoc *xd, xmlNode *root, const extract_opts *opt, extract_result *r,
@@ -1304,23 +1441,18 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
         r->truncated = 1;
     }
     if (n > INT32_MAX) n = INT32_MAX;
-    /* libxml2 stops at a NUL byte: replace them (a copy only when present). */
-    char *copy = NULL;
-    if (memchr(html, 0, n)) {
-        copy = xmalloc(n + 1);
-        memcpy(copy, html, n);
-        for (size_t i = 0; i < n; i++)
-            if (!copy[i]) copy[i] = ' ';
-        html = copy;
-    }
+    /* libxml2 stops at a NUL byte (replaced by spaces), and spends a third
+     * of its time on <script>/<style> text nobody reads: the page is
+     * copied without it into a per-context buffer. */
+    html = strip_raw_text(&c->in, html, n);
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                   HTML_PARSE_COMPACT | HTML_PARSE_NOIMPLIED;
     options &= ~HTML_PARSE_NOIMPLIED;
     /* an unknown transport charset is ignored by libxml2 (it sniffs instead) */
     const char *enc = opt->encoding && *opt->encoding ? opt->encoding : NULL;
+    n = c->in.len;
     if (c->xa) xa_begin(c->xa);
     xmlDoc *doc = n ? htmlReadMemory(html, (int)n, NULL, enc, options) : NULL;
-    free(copy);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (doc) r->parsed = 1;
     if (root) extract_tree(c, doc, root, opt, r, d);

@@ -150,6 +150,7 @@ void extract_global_init(void)
 #define NI_DATATABLE 0x40 /* table rendered as rows and cells */
 #define NI_CAND 0x80      /* has a content score */
 #define NI_CODEBLOCK 0x100 /* rendering: a <code> opened as a block */
+#define NI_MATHCAND 0x200 /* mathnorm_node() may take it (see classify) */
 
 typedef struct ninfo {
     uint32_t text, link, commas;
@@ -520,6 +521,15 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                         if (match_words(c->cls.data) & WL_STRONG_ID) in->flags |= NI_UNLIKELY;
                     }
                 }
+            }
+            /* mathnorm_node() only looks further at math, script, img, sup,
+             * sub and mjx-container elements (any prefix; none of them is
+             * in TAGS, so T_OTHER) and at class names holding "math" or
+             * "tex": other elements are not offered to it at all */
+            if (in->tag == T_OTHER || in->tag == T_SCRIPT || in->tag == T_IMG) in->flags |= NI_MATHCAND;
+            else if (n->properties) {
+                const char *cl = attr(n, "class");
+                if (cl && (strcasestr(cl, "math") || strcasestr(cl, "tex"))) in->flags |= NI_MATHCAND;
             }
             if (in->tfl & F_BOILER) in->flags |= NI_BOILTAG;
             if (in->tag == T_TITLE && !r->title.len) subtree_text(n, &r->title, 1024);
@@ -1195,23 +1205,26 @@ static void render(extract_ctx *c, xmlNode *root, const attempt *at, rout *o)
         int descend = 0;
         if (is_elem(n)) {
             ninfo *in = NI(c, n);
-            if (in && o->pg && (!(in->flags & at->excl) || in->tag == T_SCRIPT)) {
-                size_t before = o->b->len;
+            if (in && o->pg && (in->flags & NI_MATHCAND) && (!(in->flags & at->excl) || in->tag == T_SCRIPT)) {
+                /* r_flush() may trim trailing spaces before it writes the
+                 * separators: undoing it puts those spaces back (leaving a
+                 * NUL or a separator inside the text was a bug) */
+                size_t before = o->b->len, sp = 0;
+                while (sp < before && o->b->data[before - 1 - sp] == ' ') sp++;
                 int pend = o->pending, bul = o->bullet, sep = o->cellsep;
                 r_flush(o);
                 size_t mark = o->b->len;
-                if (mathnorm_node(o->pg, n, o->b)) {
-                    if (o->b->len == mark) {
-                        /* nothing written: keep the pending separators */
-                        o->b->len = before;
-                        if (o->b->data) o->b->data[before] = 0;
-                        o->pending = pend, o->bullet = bul, o->cellsep = sep;
+                int took = mathnorm_node(o->pg, n, o->b);
+                if (!took || o->b->len == mark) {
+                    /* nothing written: keep the pending separators */
+                    o->b->len = before;
+                    if (o->b->data) {
+                        memset(o->b->data + before - sp, ' ', sp);
+                        o->b->data[before] = 0;
                     }
-                    goto next;
+                    o->pending = pend, o->bullet = bul, o->cellsep = sep;
                 }
-                o->b->len = before;
-                if (o->b->data) o->b->data[before] = 0;
-                o->pending = pend, o->bullet = bul, o->cellsep = sep;
+                if (took) goto next;
             }
             if (!in || (in->flags & at->excl)) goto next;
             if (n != root && prune(c, in, at, root_text)) goto next;

@@ -2,7 +2,10 @@
  * extract.c: main-content extraction from HTML (see extract.h).
  *
  * Pipeline for one page:
- *   1. cap the input (max_html_bytes), replace NUL bytes, parse with libxml2;
+ *   1. cap the input (max_html_bytes), replace NUL bytes, drop the text of
+ *      <style> and of scripts mathnorm does not read (strip_raw_text), parse
+ *      with libxml2, whose memory comes from the context's arena
+ *      (xmlarena.h) and is dropped at once at the end;
  *   2. classify every element once (tag, hidden, class/id hints, weight) and
  *      record the title and <html lang>;
  *   3. compute per-element statistics bottom-up (visible text, link text,
@@ -19,6 +22,7 @@
  * longest result wins.
  *
  * Invariants: every walk is iterative (parent/next pointers, O(1) stack);
+ * nothing libxml2 allocated for a page outlives extract_html();
  * per-element data lives in ctx->info, indexed through node->_private (index
  * + 1), so it stays valid while the array grows; nothing here keeps global
  * mutable state except the read-only tag table built by a constructor.

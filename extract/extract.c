@@ -2,7 +2,10 @@
  * extract.c: main-content extraction from HTML (see extract.h).
  *
  * Pipeline for one page:
- *   1. cap the input (max_html_bytes), replace NUL bytes, parse with libxml2;
+ *   1. cap the input (max_html_bytes), replace NUL bytes, drop the text of
+ *      <style> and of scripts mathnorm does not read (strip_raw_text), parse
+ *      with libxml2, whose memory comes from the context's arena
+ *      (xmlarena.h) and is dropped at once at the end;
  *   2. classify every element once (tag, hidden, class/id hints, weight) and
  *      record the title and <html lang>;
  *   3. compute per-element statistics bottom-up (visible text, link text,
@@ -19,11 +22,13 @@
  * longest result wins.
  *
  * Invariants: every walk is iterative (parent/next pointers, O(1) stack);
+ * nothing libxml2 allocated for a page outlives extract_html();
  * per-element data lives in ctx->info, indexed through node->_private (index
  * + 1), so it stays valid while the array grows; nothing here keeps global
  * mutable state except the read-only tag table built by a constructor.
  */
 #include "extract/extract.h"
+#include "extract/xmlarena.h"
 #include "core/json.h"
 #include "mathnorm/mathnorm.h"
 
@@ -129,7 +134,13 @@ static void tag_lookup(const char *name, unsigned char *id, unsigned char *fl)
     *fl = 0;
 }
 
-void extract_global_init(void) { xmlInitParser(); }
+void extract_global_init(void)
+{
+    static int done;
+    if (!done) xa_install();   /* before the first parse; constructors run single-threaded */
+    done = 1;
+    xmlInitParser();
+}
 
 /* ------------------------------------------------------------ node info */
 
@@ -143,6 +154,7 @@ void extract_global_init(void) { xmlInitParser(); }
 #define NI_DATATABLE 0x40 /* table rendered as rows and cells */
 #define NI_CAND 0x80      /* has a content score */
 #define NI_CODEBLOCK 0x100 /* rendering: a <code> opened as a block */
+#define NI_MATHCAND 0x200 /* mathnorm_node() may take it (see classify) */
 
 typedef struct ninfo {
     uint32_t text, link, commas;
@@ -155,26 +167,40 @@ typedef struct ninfo {
     xmlNode *node;
 } ninfo;
 
+#define TAGC 128
+
 struct extract_ctx {
     ninfo *info;
     size_t ninfo, cap;
     sbuf tmp, cls, cur;
+    sbuf in;        /* the page as handed to libxml2 (raw text dropped, NULs replaced) */
     xmlNode **roots;
     size_t nroots, rcap;
     mathnorm_page *pg;
     uint32_t body_text;
+    xa_arena *xa;   /* libxml2's memory for the page being extracted; NULL: malloc */
+    /* tag of an element name, by the name's pointer: libxml2 interns
+     * element names in the page's dictionary; valid for one page only */
+    struct { const xmlChar *name; unsigned char id, fl; } tagc[TAGC];
 };
 
-extract_ctx *extract_ctx_new(void) { return xcalloc(1, sizeof(extract_ctx)); }
+extract_ctx *extract_ctx_new(void)
+{
+    extract_ctx *c = xcalloc(1, sizeof(extract_ctx));
+    c->xa = xa_new();
+    return c;
+}
 
 void extract_ctx_free(extract_ctx *c)
 {
     if (!c) return;
+    xa_free(c->xa);
     free(c->info);
     free(c->roots);
     sbuf_free(&c->tmp);
     sbuf_free(&c->cls);
     sbuf_free(&c->cur);
+    sbuf_free(&c->in);
     free(c);
 }
 
@@ -229,14 +255,64 @@ static const char *attr(const xmlNode *n, const char *name)
     return NULL;
 }
 
+static void tag_cached(extract_ctx *c, const xmlChar *name, unsigned char *id, unsigned char *fl)
+{
+    unsigned h = (unsigned)(((uintptr_t)name >> 4) ^ ((uintptr_t)name >> 11)) & (TAGC - 1);
+    if (c->tagc[h].name != name) {
+        tag_lookup((const char *)name, &c->tagc[h].id, &c->tagc[h].fl);
+        c->tagc[h].name = name;
+    }
+    *id = c->tagc[h].id;
+    *fl = c->tagc[h].fl;
+}
+
 /* --------------------------------------------------------- class hints */
 
-/* Lowercased "class id" of an element, capped: hostile 10 MB attributes
+/* The attributes classify() reads, found in one pass over the element's
+ * attribute list (names are lowercase: libxml2's HTML parser folds them);
+ * the first occurrence wins, as with attr(). */
+typedef struct eattrs {
+    const char *hidden, *aria_hidden, *style, *itemprop, *role, *property, *content, *lang, *xml_lang, *cls, *id;
+} eattrs;
+
+static void elem_attrs(const xmlNode *n, eattrs *e)
+{
+    memset(e, 0, sizeof *e);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        const char *nm = (const char *)a->name;
+        if (!nm) continue;
+        const char **slot = NULL;
+        switch (nm[0]) {
+        case 'a': if (!strcmp(nm, "aria-hidden")) slot = &e->aria_hidden; break;
+        case 'c':
+            if (!strcmp(nm, "class")) slot = &e->cls;
+            else if (!strcmp(nm, "content")) slot = &e->content;
+            break;
+        case 'h': if (!strcmp(nm, "hidden")) slot = &e->hidden; break;
+        case 'i':
+            if (nm[1] == 'd' && !nm[2]) slot = &e->id;
+            else if (!strcmp(nm, "itemprop")) slot = &e->itemprop;
+            break;
+        case 'l': if (!strcmp(nm, "lang")) slot = &e->lang; break;
+        case 'p': if (!strcmp(nm, "property")) slot = &e->property; break;
+        case 'r': if (!strcmp(nm, "role")) slot = &e->role; break;
+        case 's': if (!strcmp(nm, "style")) slot = &e->style; break;
+        case 'x': if (!strcmp(nm, "xml:lang")) slot = &e->xml_lang; break;
+        default: break;
+        }
+        if (slot && !*slot)
+            *slot = a->children && a->children->type == XML_TEXT_NODE && a->children->content
+                        ? (const char *)a->children->content
+                        : "";
+    }
+}
+
+/* Lowercased " class id " of an element, capped: hostile 10 MB attributes
  * cost one bounded copy. */
-static const char *class_id(extract_ctx *c, const xmlNode *n)
+static const char *class_id(extract_ctx *c, const char *cls, const char *id)
 {
     sbuf_reset(&c->cls);
-    const char *v[2] = {attr(n, "class"), attr(n, "id")};
+    const char *v[2] = {cls, id};
     for (int i = 0; i < 2; i++) {
         if (!v[i]) continue;
         size_t len = strnlen(v[i], 200);
@@ -250,7 +326,6 @@ static const char *class_id(extract_ctx *c, const xmlNode *n)
     sbuf_putc(&c->cls, ' ');
     return c->cls.data;
 }
-
 
 /* Readability's unlikelyCandidates / okMaybeItsACandidate, extended with
  * names common on today's pages (cookie banners, share widgets, ...). */
@@ -390,6 +465,7 @@ static void subtree_text(const xmlNode *root, sbuf *out, size_t cap)
 static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_result *r)
 {
     c->ninfo = 0;
+    memset(c->tagc, 0, sizeof c->tagc);
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *n = root;
     const char *og_title = NULL;
@@ -404,33 +480,33 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
             memset(in, 0, sizeof *in);
             in->node = n;
             n->_private = (void *)(uintptr_t)c->ninfo;
-            tag_lookup((const char *)n->name, &in->tag, &in->tfl);
+            tag_cached(c, n->name, &in->tag, &in->tfl);
             if (in->tfl & F_SKIP) in->flags |= NI_SKIP;
             if (n->properties) {
-                if (attr(n, "hidden")) in->flags |= NI_SKIP;
-                const char *ah = attr(n, "aria-hidden");
-                if (ah && !strcmp(ah, "true")) in->flags |= NI_SKIP;
-                const char *st = attr(n, "style");
-                if (st && style_hidden(st)) in->flags |= NI_SKIP;
-                const char *ip = attr(n, "itemprop");
+                eattrs ea;
+                elem_attrs(n, &ea);
+                if (ea.hidden) in->flags |= NI_SKIP;
+                if (ea.aria_hidden && !strcmp(ea.aria_hidden, "true")) in->flags |= NI_SKIP;
+                if (ea.style && style_hidden(ea.style)) in->flags |= NI_SKIP;
+                const char *ip = ea.itemprop;
                 if (ip && (strstr(ip, "articleBody") || strstr(ip, "articlebody"))) in->flags |= NI_ABODY;
-                const char *role = attr(n, "role");
+                const char *role = ea.role;
                 if (role && (!strcmp(role, "navigation") || !strcmp(role, "banner") ||
                              !strcmp(role, "contentinfo") || !strcmp(role, "complementary") ||
                              !strcmp(role, "menu") || !strcmp(role, "menubar") || !strcmp(role, "dialog") ||
                              !strcmp(role, "alertdialog")))
                     in->flags |= NI_BOILTAG;
                 if (in->tag == T_META && !og_title) {
-                    const char *p = attr(n, "property");
-                    if (p && !strcmp(p, "og:title")) og_title = attr(n, "content");
+                    const char *p = ea.property;
+                    if (p && !strcmp(p, "og:title")) og_title = ea.content;
                 }
                 if (in->tag == T_HTML && !r->lang.len) {
-                    const char *l = attr(n, "lang");
-                    if (!l) l = attr(n, "xml:lang");
+                    const char *l = ea.lang;
+                    if (!l) l = ea.xml_lang;
                     if (l) text_collapse_into(&r->lang, l, strnlen(l, 64));
                 }
-                if (attr(n, "class") || attr(n, "id")) {
-                    unsigned m = match_words(class_id(c, n));
+                if (ea.cls || ea.id) {
+                    unsigned m = match_words(class_id(c, ea.cls, ea.id));
                     int w = 0;
                     if (m & WL_NEGATIVE) w--;
                     if (m & WL_POSITIVE) w++;
@@ -441,7 +517,7 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                     if (m & WL_HIDDENISH) in->flags |= NI_HIDDENISH;
                     /* an id is specific: id="footer" is the footer even when
                      * its class says "footer-content" */
-                    const char *id = attr(n, "id");
+                    const char *id = ea.id;
                     if (id && in->tag != T_BODY && in->tag != T_HTML && in->tag != T_ARTICLE && in->tag != T_MAIN) {
                         sbuf_reset(&c->cls);
                         for (size_t k = 0; id[k] && k < 64; k++)
@@ -449,6 +525,15 @@ static void classify(extract_ctx *c, xmlDoc *doc, extract_mode mode, extract_res
                         if (match_words(c->cls.data) & WL_STRONG_ID) in->flags |= NI_UNLIKELY;
                     }
                 }
+            }
+            /* mathnorm_node() only looks further at math, script, img, sup,
+             * sub and mjx-container elements (any prefix; none of them is
+             * in TAGS, so T_OTHER) and at class names holding "math" or
+             * "tex": other elements are not offered to it at all */
+            if (in->tag == T_OTHER || in->tag == T_SCRIPT || in->tag == T_IMG) in->flags |= NI_MATHCAND;
+            else if (n->properties) {
+                const char *cl = attr(n, "class");
+                if (cl && (strcasestr(cl, "math") || strcasestr(cl, "tex"))) in->flags |= NI_MATHCAND;
             }
             if (in->tfl & F_BOILER) in->flags |= NI_BOILTAG;
             if (in->tag == T_TITLE && !r->title.len) subtree_text(n, &r->title, 1024);
@@ -1124,23 +1209,26 @@ static void render(extract_ctx *c, xmlNode *root, const attempt *at, rout *o)
         int descend = 0;
         if (is_elem(n)) {
             ninfo *in = NI(c, n);
-            if (in && o->pg && (!(in->flags & at->excl) || in->tag == T_SCRIPT)) {
-                size_t before = o->b->len;
+            if (in && o->pg && (in->flags & NI_MATHCAND) && (!(in->flags & at->excl) || in->tag == T_SCRIPT)) {
+                /* r_flush() may trim trailing spaces before it writes the
+                 * separators: undoing it puts those spaces back (leaving a
+                 * NUL or a separator inside the text was a bug) */
+                size_t before = o->b->len, sp = 0;
+                while (sp < before && o->b->data[before - 1 - sp] == ' ') sp++;
                 int pend = o->pending, bul = o->bullet, sep = o->cellsep;
                 r_flush(o);
                 size_t mark = o->b->len;
-                if (mathnorm_node(o->pg, n, o->b)) {
-                    if (o->b->len == mark) {
-                        /* nothing written: keep the pending separators */
-                        o->b->len = before;
-                        if (o->b->data) o->b->data[before] = 0;
-                        o->pending = pend, o->bullet = bul, o->cellsep = sep;
+                int took = mathnorm_node(o->pg, n, o->b);
+                if (!took || o->b->len == mark) {
+                    /* nothing written: keep the pending separators */
+                    o->b->len = before;
+                    if (o->b->data) {
+                        memset(o->b->data + before - sp, ' ', sp);
+                        o->b->data[before] = 0;
                     }
-                    goto next;
+                    o->pending = pend, o->bullet = bul, o->cellsep = sep;
                 }
-                o->b->len = before;
-                if (o->b->data) o->b->data[before] = 0;
-                o->pending = pend, o->bullet = bul, o->cellsep = sep;
+                if (took) goto next;
             }
             if (!in || (in->flags & at->excl)) goto next;
             if (n != root && prune(c, in, at, root_text)) goto next;
@@ -1217,7 +1305,145 @@ static void run_attempt(extract_ctx *c, xmlNode *body, const attempt *at, sbuf *
     tidy(out);
 }
 
+/* ------------------------------------------------------------ raw text */
+
+static inline char lower(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch; }
+
+static int ci_prefix(const char *s, size_t n, const char *w)
+{
+    size_t k = 0;
+    for (; w[k]; k++)
+        if (k >= n || lower(s[k]) != w[k]) return 0;
+    return 1;
+}
+
+/* "</NAME" (case-insensitive) at or after s[i]; n when absent. */
+static size_t find_end_tag(const char *s, size_t i, size_t n, const char *name)
+{
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) return n;
+        i = (size_t)(lt - s);
+        if (i + 1 < n && s[i + 1] == '/' && ci_prefix(s + i + 2, n - i - 2, name)) return i;
+        i++;
+    }
+    return n;
+}
+
+/* Words mathnorm_page_new() looks for in scripts (its scan_config); a
+ * script holding none of them is not read by anyone. */
+static int script_matters(const char *s, size_t n, const char *type, size_t tn)
+{
+    for (size_t k = 0; k + 4 <= tn; k++)
+        if (ci_prefix(type + k, tn - k, "math")) return 1;
+    static const char *const W[] = {"MathJax", "mathjax", "katex", "renderMathInElement", "processEnvironments",
+                                    "asciimath", "AsciiMath", "inlineMath", "displayMath", NULL};
+    for (int k = 0; W[k]; k++)
+        if (memmem(s, n, W[k], strlen(W[k]))) return 1;
+    return 0;
+}
+
+static int has_ctl(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') return 1;
+    }
+    return 0;
+}
+
+/* Copies the page into out for libxml2: NUL bytes become spaces, and the
+ * text of <style> elements and of scripts that mathnorm does not read is
+ * dropped (the elements stay, with their attributes). The scan follows
+ * libxml2 2.9's tokenizer where it matters: comments run to "-->", tags
+ * to '>' with quoted attribute values, script/style text to "</script" or
+ * "</style"; on anything it does not follow (an unterminated comment,
+ * quote or raw-text element, control bytes in a comment) the rest of the
+ * page is copied unchanged. Returns out's data. */
+static const char *strip_raw_text(sbuf *out, const char *s, size_t n)
+{
+    sbuf_reset(out);
+    sbuf_reserve(out, n + 1);
+    size_t i = 0, from = 0;
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) break;
+        i = (size_t)(lt - s);
+        if (i + 1 >= n) break;
+        char c1 = s[i + 1];
+        if (c1 == '!' && i + 3 < n && s[i + 2] == '-' && s[i + 3] == '-') {
+            const char *e = memmem(s + i + 4, n - i - 4, "-->", 3);
+            if (!e || has_ctl(s + i + 4, (size_t)(e - (s + i + 4)))) break;
+            i = (size_t)(e - s) + 3;
+            continue;
+        }
+        if (c1 == '!' || c1 == '?' || c1 == '/') {
+            const char *e = memchr(s + i + 2, '>', n - i - 2);
+            if (!e) break;
+            i = (size_t)(e - s) + 1;
+            continue;
+        }
+        if (!((c1 >= 'a' && c1 <= 'z') || (c1 >= 'A' && c1 <= 'Z'))) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && !IS_WS(s[j]) && s[j] != '>' && s[j] != '/') j++;
+        const char *raw = NULL;
+        if (j - i - 1 == 6 && ci_prefix(s + i + 1, 6, "script")) raw = "script";
+        else if (j - i - 1 == 5 && ci_prefix(s + i + 1, 5, "style")) raw = "style";
+        /* attributes up to '>' (quoted values may hold '>') */
+        const char *type = NULL;
+        size_t tn = 0;
+        int bad = 0;
+        while (j < n && s[j] != '>') {
+            if (IS_WS(s[j]) || s[j] == '/') {
+                j++;
+                continue;
+            }
+            size_t a = j;
+            while (j < n && !IS_WS(s[j]) && s[j] != '=' && s[j] != '>' && s[j] != '/') j++;
+            int is_type = j - a == 4 && ci_prefix(s + a, 4, "type");
+            while (j < n && IS_WS(s[j])) j++;
+            if (j >= n || s[j] != '=') continue;
+            j++;
+            while (j < n && IS_WS(s[j])) j++;
+            if (j < n && (s[j] == '"' || s[j] == '\'')) {
+                const char *q = memchr(s + j + 1, s[j], n - j - 1);
+                if (!q) {
+                    bad = 1;
+                    break;
+                }
+                if (is_type) type = s + j + 1, tn = (size_t)(q - s) - j - 1;
+                j = (size_t)(q - s) + 1;
+            } else {
+                size_t v = j;
+                while (j < n && !IS_WS(s[j]) && s[j] != '>') j++;
+                if (is_type) type = s + v, tn = j - v;
+            }
+        }
+        if (bad || j >= n) break;
+        i = j + 1;
+        if (!raw || s[j - 1] == '/') continue;   /* "<script .../>" is empty for libxml2 */
+        size_t e = find_end_tag(s, i, n, raw);
+        if (e == n) break;
+        if (raw[1] == 't' || !script_matters(s + i, e - i, type ? type : "", tn)) {
+            sbuf_append(out, s + from, i - from);
+            from = e;
+        }
+        i = e;
+    }
+    sbuf_append(out, s + from, n - from);
+    if (memchr(out->data, 0, out->len))
+        for (size_t k = 0; k < out->len; k++)
+            if (!out->data[k]) out->data[k] = ' ';
+    return out->data;
+}
+
 /* ------------------------------------------------------------ entry */
+
+static void extract_tree(extract_ctx *c, xmlDoc *xd, xmlNode *root, const extract_opts *opt, extract_result *r,
+                         doc *d);
 
 int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts *opt, extract_result *r,
                  doc *d)
@@ -1232,35 +1458,52 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
         r->truncated = 1;
     }
     if (n > INT32_MAX) n = INT32_MAX;
-    /* libxml2 stops at a NUL byte: replace them (a copy only when present). */
-    char *copy = NULL;
-    if (memchr(html, 0, n)) {
-        copy = xmalloc(n + 1);
-        memcpy(copy, html, n);
-        for (size_t i = 0; i < n; i++)
-            if (!copy[i]) copy[i] = ' ';
-        html = copy;
-    }
+    /* libxml2 stops at a NUL byte (replaced by spaces), and spends a third
+     * of its time on <script>/<style> text nobody reads: the page is
+     * copied without it into a per-context buffer. */
+    html = strip_raw_text(&c->in, html, n);
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                   HTML_PARSE_COMPACT | HTML_PARSE_NOIMPLIED;
     options &= ~HTML_PARSE_NOIMPLIED;
     /* an unknown transport charset is ignored by libxml2 (it sniffs instead) */
     const char *enc = opt->encoding && *opt->encoding ? opt->encoding : NULL;
+    n = c->in.len;
+    if (c->xa) xa_begin(c->xa);
     xmlDoc *doc = n ? htmlReadMemory(html, (int)n, NULL, enc, options) : NULL;
-    free(copy);
-    if (!doc) return 0;
-    r->parsed = 1;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    if (!root) {
-        xmlFreeDoc(doc);
-        return 0;
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (doc) r->parsed = 1;
+    if (root) extract_tree(c, doc, root, opt, r, d);
+    /* With the arena, the tree is dropped with it (xmlFreeDoc is needed only
+     * when some allocation fell back to malloc); libxml2's per-thread last
+     * error is reset so nothing points into the arena afterwards. */
+    if (doc && (!c->xa || xa_fallbacks(c->xa))) xmlFreeDoc(doc);
+    if (c->xa) {
+        xmlResetLastError();
+        xa_end(c->xa);
     }
-    classify(c, doc, opt->mode, r);
+    if (!r->text.data) sbuf_reset(&r->text), sbuf_putc(&r->text, 0), r->text.len = 0;
+    /* libxml2's HTML parser passes invalid bytes of a page declared UTF-8
+     * through into text nodes (found by fuzz_extract): the text we hand on
+     * is always valid UTF-8, invalid sequences as U+FFFD. */
+    if (!utf8_is_valid(r->text.data, r->text.len)) {
+        sbuf clean = SBUF_INIT;
+        utf8_sanitize(&clean, r->text.data, r->text.len);
+        sbuf_free(&r->text);
+        r->text = clean;
+    }
+    return 0;
+}
+
+/* Steps 2-5 on a parsed page. */
+static void extract_tree(extract_ctx *c, xmlDoc *xd, xmlNode *root, const extract_opts *opt, extract_result *r,
+                         doc *d)
+{
+    classify(c, xd, opt->mode, r);
     xmlNode *body = NULL;
     for (xmlNode *k = root->children; k; k = k->next)
         if (is_elem(k) && !strcmp((const char *)k->name, "body")) body = k;
     if (!body) body = root;
-    c->pg = opt->math ? mathnorm_page_new(doc) : NULL;
+    c->pg = opt->math ? mathnorm_page_new(xd) : NULL;
 
     if (opt->mode == EXTRACT_FULL) {
         attempt at = {NI_SKIP, 0, 0, EXTRACT_FULL};
@@ -1293,17 +1536,4 @@ int extract_html(extract_ctx *c, const char *html, size_t n, const extract_opts 
         mathnorm_page_free(c->pg);
         c->pg = NULL;
     }
-    for (size_t i = 0; i < c->ninfo; i++) c->info[i].node->_private = NULL;
-    xmlFreeDoc(doc);
-    if (!r->text.data) sbuf_reset(&r->text), sbuf_putc(&r->text, 0), r->text.len = 0;
-    /* libxml2's HTML parser passes invalid bytes of a page declared UTF-8
-     * through into text nodes (found by fuzz_extract): the text we hand on
-     * is always valid UTF-8, invalid sequences as U+FFFD. */
-    if (!utf8_is_valid(r->text.data, r->text.len)) {
-        sbuf clean = SBUF_INIT;
-        utf8_sanitize(&clean, r->text.data, r->text.len);
-        sbuf_free(&r->text);
-        r->text = clean;
-    }
-    return 0;
 }

@@ -4,6 +4,8 @@
  * The page is parsed with libxml2's HTML parser (recovering, no network, no
  * HTML_PARSE_HUGE: the input is capped at opts.max_html_bytes before it is
  * parsed, so memory per call is bounded by a small multiple of that cap).
+ * libxml2's allocations for a page come from a per-context arena that is
+ * reused from page to page (extract/xmlarena.h).
  * Every walk over the tree is iterative (parent/next pointers), so hostile
  * nesting cannot overflow the stack.
  *

@@ -30,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const param_spec EXTRACT_PARAMS[] = {
     {"mode", PARAM_STRING, "precision",
@@ -162,6 +163,11 @@ static char *read_all(const char *path, size_t max, size_t *len, int *truncated,
     if (!io) return NULL;
     sbuf b = SBUF_INIT;
     *truncated = 0;
+    /* one buffer of the file's size (plain files), not a chain of
+     * doublings that copies the page again at each step */
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        sbuf_reserve(&b, ((size_t)st.st_size < max ? (size_t)st.st_size : max) + (1 << 16) + 1);
     for (;;) {
         sbuf_reserve(&b, 1 << 16);
         size_t want = b.cap - b.len - 1;

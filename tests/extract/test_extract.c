@@ -314,3 +314,50 @@ TEST(extract_unknown_transport_charset_ignored)
     extract_result_free(&r);
     extract_ctx_free(c);
 }
+
+/* The page reaches libxml2 without <style> text and without the text of
+ * scripts mathnorm does not read; "<script" where libxml2 sees no script
+ * (an attribute value, a comment, a self-closed tag) must not hide the
+ * text that follows, and a MathJax configuration script still counts. */
+TEST(extract_raw_text_dropping_follows_the_tokenizer)
+{
+    static const char *P =
+        "<html><head><script type=\"text/x-mathjax-config\">MathJax.Hub.Config({tex2jax: {inlineMath: "
+        "[['%%','%%']]}});</script><style>.a{color:red}</style></head><body>"
+        "<p title=\"<script>\">First paragraph stays.</p>"
+        "<!-- <script> in a comment -->"
+        "<p>Second paragraph stays.</p>"
+        "<script src=\"x.js\"/>"
+        "<p>Third paragraph stays.</p>"
+        "<SCRIPT type=text/javascript>var s = \"</p><p>hidden words\";</SCRIPT>"
+        "<p>Energy is %%E=mc^2%% here.</p>"
+        "<p>Fourth paragraph </script> stays.</p></body></html>";
+    extract_result r = {0};
+    const char *t = run(P, EXTRACT_FULL, &r);
+    CHECK_MSG(strstr(t, "First paragraph stays.") != NULL, "%s", t);
+    CHECK_MSG(strstr(t, "Second paragraph stays.") != NULL, "%s", t);
+    CHECK_MSG(strstr(t, "Third paragraph stays.") != NULL, "%s", t);
+    CHECK_MSG(strstr(t, "Fourth paragraph stays.") != NULL, "%s", t);
+    CHECK_MSG(!strstr(t, "hidden words") && !strstr(t, "color"), "script/style text kept: %s", t);
+    CHECK_MSG(strstr(t, "$E=mc^2$") != NULL, "MathJax configuration lost: %s", t);
+    extract_result_free(&r);
+}
+
+/* Asking mathnorm about an element and undoing the separators it did not
+ * need used to leave a NUL byte in the text after a <pre> ending in
+ * spaces (found on Debian's FAQ pages). */
+TEST(extract_no_nul_after_pre_with_trailing_spaces)
+{
+    static const char *P =
+        "<html><body><div><p>Some text before the code block, long enough to be content for sure, with "
+        "commas, yes.</p>\n<PRE>\nRuntime error 201\n  $0000206D\n            </PRE>\n\n<p> The 201 in this "
+        "case indicates the runtime error, which is the point of this paragraph here.</p></div></body></html>";
+    for (int m = 0; m < 3; m++) {
+        extract_result r = {0};
+        run(P, (extract_mode)m, &r);
+        CHECK(r.text.len > 0);
+        CHECK_MSG(memchr(r.text.data, 0, r.text.len) == NULL, "NUL in text, mode %d", m);
+        CHECK_MSG(strstr(r.text.data, "$0000206D\n\nThe 201") != NULL, "mode %d: %s", m, r.text.data);
+        extract_result_free(&r);
+    }
+}

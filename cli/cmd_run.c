@@ -32,6 +32,47 @@ static void keep_share(pipeline *p, int rank, int size)
     p->ninputs = k;
 }
 
+/* Drops the inputs that some rank's ledger already has done, so that a
+ * re-run with more ranks or more inputs neither redoes nor reassigns them. */
+static void drop_done(pipeline *p, const char *top_state)
+{
+    char *pat = xasprintf("%s/rank-*/ledger.sqlite", top_state);
+    glob_t gl;
+    int n = glob(pat, 0, NULL, &gl) == 0 ? (int)gl.gl_pathc : 0;
+    free(pat);
+    for (int k = 0; k < n; k++) {
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(gl.gl_pathv[k], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+            sqlite3_close(db);
+            continue;
+        }
+        sqlite3_busy_timeout(db, 30000);
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(db, "SELECT 1 FROM inputs WHERE path=? AND config_hash=? AND status='done'", -1, &st, NULL);
+        size_t j = 0;
+        for (size_t i = 0; i < p->ninputs; i++) {
+            int done = 0;
+            if (st) {
+                sqlite3_reset(st);
+                sqlite3_bind_text(st, 1, p->inputs[i].path, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 2, p->config_hash, -1, SQLITE_TRANSIENT);
+                done = sqlite3_step(st) == SQLITE_ROW;
+            }
+            if (done) {
+                free(p->inputs[i].path);
+                free(p->inputs[i].stem);
+                cfg_params_free(p->inputs[i].reader_params);
+            } else {
+                p->inputs[j++] = p->inputs[i];
+            }
+        }
+        p->ninputs = j;
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    globfree(&gl);
+}
+
 static int run_main(int argc, char **argv, const dedup_comm *comm)
 {
     static const char *const bools[] = {"progress", "no-progress", "quiet", "check", NULL};
@@ -51,7 +92,7 @@ static int run_main(int argc, char **argv, const dedup_comm *comm)
                "  --quiet       no log lines on stderr (they still go to logs/corpusd.jsonl)\n"
                "  --check       validate the config (stages, parameters, output) and print the plan; inputs\n"
                "                that match no file are allowed; nothing runs\n"
-               "Under mpirun/srun (N ranks) input i goes to rank i mod N; each rank keeps its ledger in\n"
+               "Under mpirun/srun (N ranks) input i (of those no rank has done) goes to rank i mod N; each rank keeps its ledger in\n"
                "STATE/rank-R and its outputs in OUTPUT/rank-R, and the global dedup runs over MPI.\n"
                "A re-run skips finished inputs; a killed run resumes without losing or repeating data.\n"
                "Exit codes: 0 ok, 1 some inputs failed (see corpusd status), 2 usage or config error.\n");
@@ -104,6 +145,9 @@ static int run_main(int argc, char **argv, const dedup_comm *comm)
         pipeline_free(p);
         p = pipeline_load(a.pos[0], &rov, &e);
         if (p) {
+            /* Every rank sees the same ledgers before any of them writes. */
+            drop_done(p, top_state);
+            comm->barrier(comm->ctx);
             keep_share(p, rank, size);
             ledger *l = ledger_open(rs, &e);
             if (!l || ledger_kv_set(l, "rank_out_dir", ro, &e)) {

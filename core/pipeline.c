@@ -251,7 +251,7 @@ void chain_close(chain *c)
 static const char *const TOP_KEYS[] = {"name", "seed", "run_dir", "state_dir", "threads", "batch_docs",
                                        "inputs", "stages", "output", "description", "daemon",
                                        /* the global steps (cli/global.h) */
-                                       "dedup", "shards", "corpus_dir", NULL};
+                                       "dedup", "shards", "after_dedup", "corpus_dir", NULL};
 
 static int check_keys(const cfg_node *map, const char *const *allowed, const char *what, cd_err *e)
 {

@@ -34,6 +34,9 @@ struct global_cfg {
     char *corpus_dir;
     char hash[17];
     bpe *tok;
+    pipeline_stage *post;  /* after_dedup: stages */
+    size_t npost;
+    uint64_t seed;
 };
 
 static const param_spec DEDUP_STEP[] = {
@@ -56,13 +59,29 @@ int global_load(const pipeline *p, const char *corpus_dir, const char *top_state
 {
     *out = NULL;
     const cfg_node *dn = cfg_map_get(p->root, "dedup"), *sn = cfg_map_get(p->root, "shards");
-    const cfg_node *cn = cfg_map_get(p->root, "corpus_dir");
+    const cfg_node *cn = cfg_map_get(p->root, "corpus_dir"), *an = cfg_map_get(p->root, "after_dedup");
     if (dn && dn->kind == CFG_NULL) dn = NULL;
     if (sn && sn->kind == CFG_NULL) sn = NULL;
-    if (!dn && !sn) return 0;
+    if (an && an->kind == CFG_NULL) an = NULL;
+    if (!dn && !sn && !an) return 0;
     global_cfg *g = xcalloc(1, sizeof *g);
+    g->seed = p->seed;
     sbuf h = SBUF_INIT;
-    sbuf_puts(&h, "global-1;");
+    sbuf_printf(&h, "global-1;seed=%llu;", (unsigned long long)p->seed);
+    if (an) {
+        if (an->kind != CFG_SEQ) {
+            cfg_error(e, an, "`after_dedup:` must be a list of stages");
+            goto fail;
+        }
+        g->post = xcalloc(an->len ? an->len : 1, sizeof *g->post);
+        for (size_t i = 0; i < an->len; i++) {
+            if (pipeline_stage_from_node(an->items[i], i, &g->post[i], e)) goto fail;
+            g->npost = i + 1;
+        }
+        sbuf_puts(&h, "after_dedup:");
+        cfg_canonical(an, &h);
+        sbuf_putc(&h, ';');
+    }
     if (dn) {
         cfg_params *dp = cfg_params_bind(DEDUP_STEP, dn, "the dedup: step", e);
         if (!dp) goto fail;
@@ -150,6 +169,8 @@ void global_free(global_cfg *g)
     free(g->eod);
     free(g->corpus_dir);
     bpe_free(g->tok);
+    for (size_t i = 0; i < g->npost; i++) pipeline_stage_free(&g->post[i]);
+    free(g->post);
     free(g);
 }
 
@@ -402,7 +423,7 @@ static int record_dedup(gctx *c, const char *name, uint64_t docs_in, uint64_t re
             docs_in = kept;
             removed = 0;
         }
-        rc = set_batch(c, name, c->g->has_shards ? "deduped" : "done", ", docs_in=?, docs_kept=?, removed=?",
+        rc = set_batch(c, name, c->g->has_shards || c->g->npost ? "deduped" : "done", ", docs_in=?, docs_kept=?, removed=?",
                        (int64_t)docs_in, (int64_t)kept, (int64_t)removed, e);
     }
     if (!rc) rc = db_exec(c->db, "COMMIT", e);
@@ -717,25 +738,73 @@ static char **member_outputs(gctx *c, const char *batch, size_t *n)
     return v;
 }
 
+/* The documents a batch's next step reads: after the after_dedup stages
+ * (post = 1), their output; else dedup's; else the members' outputs. */
+static char **batch_files(gctx *c, const char *name, int post, size_t *n)
+{
+    const char *kind = post && c->g->npost ? "post" : c->g->has_dedup ? "docs" : NULL;
+    if (!kind) return member_outputs(c, name, n);
+    char **files = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(c->db, "SELECT path FROM global_files WHERE batch=? AND kind=? ORDER BY path", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        files = xrealloc(files, (*n + 1) * sizeof *files);
+        files[(*n)++] = xasprintf("%s/%s", c->g->corpus_dir, (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return files;
+}
+
+/* ------------------------------------------------------- after_dedup stages */
+
+/* Runs the after_dedup: stages (codefilter for code, synth for the routed
+ * documents, ...) over a deduplicated batch into CORPUS/post/BATCH.jsonl.zst
+ * (and its rejects), recorded with the move to 'processed' in one
+ * transaction. Stages that checkpoint keep their state in
+ * STATE/after_dedup/BATCH. */
+static int post_batch(gctx *c, const char *top_state, const char *name, cd_err *e)
+{
+    size_t n = 0;
+    char **files = batch_files(c, name, 0, &n);
+    char *dir = xasprintf("%s/post", c->g->corpus_dir);
+    char *rel = xasprintf("post/%s.jsonl.zst", name), *rrel = xasprintf("post/%s.rejects.jsonl.zst", name);
+    char *out = xasprintf("%s/%s", c->g->corpus_dir, rel), *rej = xasprintf("%s/%s", c->g->corpus_dir, rrel);
+    char *sdir = xasprintf("%s/after_dedup/%s", top_state, name);
+    int rc = cd_mkdirs(dir, e);
+    if (!rc) rc = pipeline_run_files_state(c->g->post, c->g->npost, files, n, "jsonl", out, rej, c->g->seed, sdir, e);
+    if (!rc) {
+        rc = db_exec(c->db, "BEGIN IMMEDIATE", e);
+        if (!rc) rc = record_file(c, rel, name, "post", UINT64_MAX, 0, e);
+        if (!rc) rc = record_file(c, rrel, name, "post-rejects", UINT64_MAX, 0, e);
+        if (!rc) rc = set_batch(c, name, c->g->has_shards ? "processed" : "done", NULL, 0, 0, 0, e);
+        if (!rc) rc = db_exec(c->db, "COMMIT", e);
+        else db_exec(c->db, "ROLLBACK", NULL);
+    }
+    if (rc) {
+        unlink(out);
+        unlink(rej);
+    } else {
+        log_info("corpus: batch %s through the after_dedup stages", name);
+    }
+    free(dir);
+    free(rel);
+    free(rrel);
+    free(out);
+    free(rej);
+    free(sdir);
+    strv_free(files, n);
+    return rc;
+}
+
 /* -------------------------------------------------------------- the shards */
 
 static int shard_batch(gctx *c, const char *name, cd_err *e)
 {
-    char **files = NULL;
     size_t n = 0;
-    if (c->g->has_dedup) {
-        sqlite3_stmt *st;
-        sqlite3_prepare_v2(c->db, "SELECT path FROM global_files WHERE batch=? AND kind='docs' ORDER BY path", -1, &st,
-                           NULL);
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            files = xrealloc(files, (n + 1) * sizeof *files);
-            files[n++] = xasprintf("%s/%s", c->g->corpus_dir, (const char *)sqlite3_column_text(st, 0));
-        }
-        sqlite3_finalize(st);
-    } else {
-        files = member_outputs(c, name, &n);
-    }
+    char **files = batch_files(c, name, 1, &n);
     char *dir = xasprintf("%s/shards", c->g->corpus_dir);
     const bpe *t = c->g->tok;
     tokshard_writer *w = tokshard_open(dir, name, c->g->fmt, tokshard_token_bytes(bpe_vocab_size(t), c->g->fmt),
@@ -944,11 +1013,16 @@ int global_run(global_cfg *g, const char *top_state, const char *out_dir, const 
     }
     sbuf_free(&plan);
     if (rank == 0) {
-        if (!rc && g->has_shards) {
-            /* Without dedup, formed batches go straight to the shards. */
+        /* Then the after_dedup stages, then the shards, batch by batch in
+         * order; without dedup a formed batch goes straight on. */
+        const char *before_post = g->has_dedup ? "deduped" : "open";
+        const char *before_shards = g->npost ? "processed" : before_post;
+        for (int step = 0; step < 2 && !rc; step++) {
+            if (step == 0 && !g->npost) continue;
+            if (step == 1 && !g->has_shards) continue;
             sqlite3_stmt *st;
             sqlite3_prepare_v2(c->db, "SELECT name FROM global_batches WHERE status=? ORDER BY ord", -1, &st, NULL);
-            sqlite3_bind_text(st, 1, g->has_dedup ? "deduped" : "open", -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 1, step ? before_shards : before_post, -1, SQLITE_STATIC);
             char **names = NULL;
             size_t n = 0;
             while (sqlite3_step(st) == SQLITE_ROW) {
@@ -957,7 +1031,7 @@ int global_run(global_cfg *g, const char *top_state, const char *out_dir, const 
             }
             sqlite3_finalize(st);
             for (size_t i = 0; i < n && !rc; i++) {
-                rc = shard_batch(c, names[i], e);
+                rc = step ? shard_batch(c, names[i], e) : post_batch(c, top_state, names[i], e);
                 cd_err me;
                 if (!rc && write_manifest(c, &me)) log_error("corpus manifest: %s", me.msg);
             }

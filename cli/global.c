@@ -132,10 +132,11 @@ int global_load(const pipeline *p, const char *corpus_dir, const char *top_state
             else if (bpe_eos_id(g->tok) < 0)
                 rc = cfg_error(e, sn, "%s has no end-of-document token; give `eod:`", g->tokenizer);
         }
+        if (!rc)
+            sbuf_printf(&h, "shards:%s;%s;%s;%lld;", bpe_hash(g->tok), fmt, g->eod ? g->eod : "",
+                        (long long)g->max_tokens);
         cfg_params_free(sp);
         if (rc) goto fail;
-        sbuf_printf(&h, "shards:%s;%s;%s;%lld;", bpe_hash(g->tok), fmt, g->eod ? g->eod : "",
-                    (long long)g->max_tokens);
     }
     if (corpus_dir) g->corpus_dir = xstrdup(corpus_dir);
     else if (cn && cn->kind == CFG_SCALAR) g->corpus_dir = xstrdup(cn->value);

@@ -62,7 +62,7 @@ n = sum(per_rank)
 if n != len(glob.glob(os.path.dirname(s3) + "/in/*")): sys.exit(f"FAIL: {n} inputs done over the ranks")
 if max(per_rank) - min(per_rank) > 1: sys.exit(f"FAIL: inputs per rank {per_rank}")
 removed = sum(x["removed"] for x in m3["batches"])
-if removed < 300: sys.exit(f"FAIL: only {removed} duplicates removed")
+if removed < 300 or (nb == 2 and m3["batches"][1]["removed"] < 1): sys.exit(f"FAIL: only {removed} duplicates removed")
 print(f"3 ranks == 1 process: {len(b)} kept, {removed} removed, {len(s3_)} identical shard files, "
       f"inputs per rank {per_rank}")
 PY
@@ -72,7 +72,10 @@ run3 || fail "mpirun -np 3 run"
 compare 1
 # a second batch: one more input, sorted first (finished inputs keep their
 # rank and are not redone), against the same index
+# (with one duplicate of the first batch: dedup/extsort.c trips UBSan on a
+# snapshot without any candidate pair; reported to the dedup owner)
 for f in "$T"/all/part005*; do cp "$f" "$T/in/a-extra${f#$T/all/part005}"; done
+head -3 "$T/all/part000.jsonl" | sed 's/"id": "f000/"id": "again000/' > "$T/in/again.jsonl"
 run1 || fail "single-process run, second batch"
 run3 || fail "mpirun -np 3 run, second batch"
 compare 2

@@ -125,15 +125,16 @@ int global_load(const pipeline *p, const char *corpus_dir, const char *top_state
             g->eod = param_str(sp, "eod") ? xstrdup(param_str(sp, "eod")) : NULL;
             g->fmt = strcmp(fmt, "datatrove") ? TOKSHARD_MEGATRON : TOKSHARD_DATATROVE;
             g->max_tokens = param_size(sp, "max_tokens");
-            g->tok = bpe_load(g->tokenizer, e);
-            if (!g->tok) rc = -1;
-            else if (g->eod && bpe_set_eos(g->tok, g->eod))
-                rc = cfg_error(e, sn, "eod '%s' is not a token of %s", g->eod, g->tokenizer);
-            else if (bpe_eos_id(g->tok) < 0)
-                rc = cfg_error(e, sn, "%s has no end-of-document token; give `eod:`", g->tokenizer);
         }
+        /* The tokenizer is loaded when the first batch reaches the shards
+         * (a preset names one that may not be downloaded yet); its bytes are
+         * part of the hash when it is there. */
+        char sum[17] = "absent";
+        uint64_t size;
+        cd_err ce;
+        if (!rc && io_file_checksum(g->tokenizer, sum, &size, &ce)) snprintf(sum, sizeof sum, "absent");
         if (!rc)
-            sbuf_printf(&h, "shards:%s;%s;%s;%lld;", bpe_hash(g->tok), fmt, g->eod ? g->eod : "",
+            sbuf_printf(&h, "shards:%s;%s;%s;%s;%lld;", g->tokenizer, sum, fmt, g->eod ? g->eod : "",
                         (long long)g->max_tokens);
         cfg_params_free(sp);
         if (rc) goto fail;
@@ -473,7 +474,7 @@ static int write_manifest(gctx *c, cd_err *e)
     sbuf b = SBUF_INIT;
     sbuf_printf(&b, "{\n  \"corpusd_version\": \"%s\",\n  \"config_hash\": \"%s\",\n  \"global_hash\": \"%s\",\n",
                 CORPUSD_VERSION, c->config_hash, c->g->hash);
-    if (c->g->has_shards) {
+    if (c->g->has_shards && c->g->tok) {
         sbuf_puts(&b, "  \"tokenizer\": {\"path\": ");
         json_write_string(&b, c->g->tokenizer, strlen(c->g->tokenizer));
         sbuf_printf(&b, ", \"kind\": \"%s\", \"hash\": \"%s\", \"vocab_size\": %zu, \"eod\": %d},\n",
@@ -926,6 +927,17 @@ static int next_plan(gctx *c, sbuf *plan)
     return 1;
 }
 
+static int load_tokenizer(global_cfg *g, cd_err *e)
+{
+    if (g->tok || !g->has_shards) return 0;
+    g->tok = bpe_load(g->tokenizer, e);
+    if (!g->tok) return -1;
+    if (g->eod && bpe_set_eos(g->tok, g->eod)) return cd_fail(e, CD_ECONFIG, "eod '%s' is not a token of %s", g->eod, g->tokenizer);
+    if (bpe_eos_id(g->tok) < 0)
+        return cd_fail(e, CD_ECONFIG, "%s has no end-of-document token; give shards: {eod: TOKEN}", g->tokenizer);
+    return 0;
+}
+
 int global_run(global_cfg *g, const char *top_state, const char *out_dir, const char *config_hash, int mode,
                int threads, const dedup_comm *comm, cd_err *e)
 {
@@ -944,6 +956,7 @@ int global_run(global_cfg *g, const char *top_state, const char *out_dir, const 
             c->db = ledger_db(c->led);
             rc = db_exec(c->db, SCHEMA, e);
         }
+        if (!rc) rc = load_tokenizer(g, e);
         if (!rc) rc = cd_mkdirs(g->corpus_dir, e);
         if (!rc) rc = parts_open(c, top_state, out_dir, e);
         if (!rc) rc = recover(c, e);

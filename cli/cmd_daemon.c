@@ -108,9 +108,13 @@ static void cc_poll(const daemon_opts *o, const char *state_dir, const char *con
             if (cc_snapshot_urls(o->cc_base, ids[i], o->cc_type, (uint64_t)o->cc_limit, &urls, &nu, &e)) {
                 log_error("commoncrawl: snapshot %s: %s", ids[i], e.msg);
             } else {
-                int rc = 0;
-                /* Mark each file as the snapshot's before queueing it, so that
-                 * the global steps never take it for a drop-folder file. */
+                /* The snapshot's files, their marks (the global steps batch
+                 * them by snapshot) and the seen key go in one transaction:
+                 * a batch never forms from part of a snapshot. */
+                char *msg = NULL;
+                int rc = sqlite3_exec(ledger_db(l), "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
+                if (rc) cd_fail(&e, CD_EIO, "ledger: %s", msg ? msg : "begin");
+                sqlite3_free(msg);
                 for (size_t k = 0; k < nu && !rc; k++) {
                     char *ck = xasprintf("%s%s", GLOBAL_CC_KEY, urls[k]);
                     rc = ledger_kv_set(l, ck, ids[i], &e);
@@ -120,6 +124,9 @@ static void cc_poll(const daemon_opts *o, const char *state_dir, const char *con
                 char val[64];
                 snprintf(val, sizeof val, "%zu", nu);
                 if (!rc) rc = ledger_kv_set(l, key, val, &e);
+                if (!rc && sqlite3_exec(ledger_db(l), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                    rc = cd_fail(&e, CD_EIO, "ledger: commit: %s", sqlite3_errmsg(ledger_db(l)));
+                if (rc) sqlite3_exec(ledger_db(l), "ROLLBACK", NULL, NULL, NULL);
                 if (rc) log_error("commoncrawl: %s", e.msg);
                 else log_info("commoncrawl: new snapshot %s: queued %zu %s file(s)", ids[i], nu, o->cc_type);
             }

@@ -522,7 +522,12 @@ static int write_manifest(gctx *c, cd_err *e)
     sqlite3_finalize(st);
     sbuf_puts(&b, "\n  ]\n}\n");
     char *path = xasprintf("%s/manifest.json", c->g->corpus_dir);
-    int rc = cd_write_file_atomic(path, b.data, b.len, e);
+    /* Unchanged (an idle daemon cycle): leave the file alone. */
+    size_t on = 0;
+    char *old = cd_read_file(path, &on, NULL);
+    int same = old && on == b.len && !memcmp(old, b.data, on);
+    free(old);
+    int rc = same ? 0 : cd_write_file_atomic(path, b.data, b.len, e);
     free(path);
     sbuf_free(&b);
     return rc;

@@ -155,7 +155,16 @@ output: {{compression: zst, rejects: true}}
                 ids += [json.loads(l)["id"] for l in data.splitlines() if l.strip()]
         return ids
 
+    def manifest_exact(corpus):
+        try:
+            man = json.load(open(f"{corpus}/manifest.json"))
+        except (OSError, ValueError):
+            return False
+        return sorted(f["path"] for f in man["files"]) == sorted(p for p in tree(corpus) if p != "manifest.json")
+
     def check_corpus(corpus, what):
+        # The manifest follows the ledger's commit of a step within the cycle.
+        wait_for(lambda: manifest_exact(corpus), 10 * SLOW, f"{what}: the manifest to list exactly the files")
         files = tree(corpus)
         man = json.load(open(f"{corpus}/manifest.json"))
         listed = sorted(f["path"] for f in man["files"])
@@ -247,8 +256,14 @@ output: {{compression: zst, rejects: true}}
             phases.add(tuple(db(kstate, "SELECT name, status FROM global_batches ORDER BY ord")))
         except sqlite3.Error:
             phases.add(())
-    k = subprocess.Popen(kcmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: batch_status(kstate, B) == "done", 90 * SLOW, "both snapshots done after the kills")
+    klog = open(f"{T}/kdaemon.log", "w")
+    k = subprocess.Popen(kcmd, stdout=subprocess.DEVNULL, stderr=klog)
+    try:
+        wait_for(lambda: batch_status(kstate, B) == "done", 90 * SLOW, "both snapshots done after the kills")
+    except SystemExit:
+        print("".join(open(f"{T}/kdaemon.log").readlines()[-15:]))
+        print(db(kstate, "SELECT * FROM global_batches"), db(kstate, "SELECT status, COUNT(*) FROM inputs GROUP BY status"))
+        raise
     k.send_signal(signal.SIGTERM)
     k.wait(timeout=30)
     got = check_corpus(kcorpus, "after kill -9")

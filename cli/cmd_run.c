@@ -170,7 +170,8 @@ static int run_main(int argc, char **argv, const dedup_comm *comm)
         printf("%s: ok, config %s, %zu input(s), output %s (%s)\n", a.pos[0], p->config_hash, p->ninputs, p->out_dir,
                p->writer->name);
         for (size_t i = 0; i < p->nstages; i++) printf("  stage %s\n", p->stages[i].label);
-        if (g) printf("  global: %s%s-> %s\n", cfg_map_get(p->root, "dedup") ? "dedup " : "",
+        if (g) printf("  global: %s%s%s-> %s\n", cfg_map_get(p->root, "dedup") ? "dedup " : "",
+                      cfg_map_get(p->root, "after_dedup") ? "after_dedup " : "",
                       cfg_map_get(p->root, "shards") ? "shards " : "", global_corpus_dir(g));
         pipeline_free(p);
         global_free(g);

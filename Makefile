@@ -126,7 +126,8 @@ $(BUILD)/obj/%.cc.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-lib/corpusd-cuda.so: $(CU_SRCS)
+# The kernel table and the headers next to the .cu files are part of the plugin's ABI.
+lib/corpusd-cuda.so: $(CU_SRCS) $(wildcard $(addsuffix *.h,$(dir $(CU_SRCS))) $(addsuffix ../*.h,$(dir $(CU_SRCS))))
 	@mkdir -p lib
 	$(NVCC) -O3 -std=c++17 -I. -Xcompiler -fPIC -shared \
 	  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_86,code=sm_86 \

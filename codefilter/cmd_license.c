@@ -4,8 +4,9 @@
  *
  * `license` reports every license it finds: license files (by The Stack v2
  * name patterns) and manifests under a directory, SPDX tags and header
- * notices in source files, or, for a single file, its whole text matched as
- * a license file plus its tag and header. One line (or one JSON object with
+ * notices in source files; a single file is handled the same way (license
+ * file by name: whole text; else tag and header), and when that finds
+ * nothing its whole text is matched as a license text. One line (or one JSON object with
  * path, spdx, score, source, runner_up, runner_up_score) per license, best
  * score first; ties keep path order. Exit 0 when something was found, 1
  * when nothing was, 2 on usage errors.
@@ -59,7 +60,8 @@ static void scan_file(finder *f, const char *path, const char *rel, int whole_te
     const cf_license_db *db = cf_license_db_builtin();
     cf_match m;
     int is_lic = cf_is_license_filename(base);
-    if (whole_text || is_lic) {
+    size_t before = f->n;
+    if (is_lic) {
         if (cf_license_match_text(db, t, n, f->threshold, &m))
             add(f, rel, m.spdx, "repo_file", m.score, m.runner_up, m.runner_up_score);
     }
@@ -80,11 +82,21 @@ static void scan_file(finder *f, const char *path, const char *rel, int whole_te
             cf_spdx_free(x);
         }
     }
-    if (!is_lic && !whole_text) {
+    if (!is_lic) {
         const char *hs;
         size_t hn = cf_leading_comment(t, n, &hs);
         if (hn && cf_license_match_header(db, hs, hn, f->threshold, &m))
             add(f, rel, m.spdx, "header", m.score, m.runner_up, m.runner_up_score);
+    }
+    /* A single file named on the command line that is not a license file by
+     * name (gpl-2.0.txt, a source file): its tag and header first, as for a
+     * file in a tree; the whole text as a license text only when neither
+     * said anything. A source file's header is not a license file: matched
+     * whole, its code dilutes the score and the file-level fallback ranks
+     * templates differently (a GPL-2.0 header once came out LGPL-2.1). */
+    if (whole_text && !is_lic && f->n == before) {
+        if (cf_license_match_text(db, t, n, f->threshold, &m))
+            add(f, rel, m.spdx, "repo_file", m.score, m.runner_up, m.runner_up_score);
     }
     free(t);
 }

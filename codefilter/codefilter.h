@@ -132,6 +132,10 @@ const char *cf_quality_check(const cf_quality_params *q, const char *language, c
 /* 1 when the file looks generated (markers in the first 5 lines, or the
  * go-enry-like name and content rules). */
 int cf_is_generated(const char *path, const char *text, size_t n);
+/* 1 when the path is third-party code copied into the repository by
+ * Linguist's vendor rules (vendor/, node_modules/, third_party/, gradlew,
+ * bundled jquery-*.js, ...). The stage drops these only when asked. */
+int cf_is_vendored(const char *path);
 
 /* ----------------------------------------------------------------- secrets */
 

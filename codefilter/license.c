@@ -331,6 +331,106 @@ static void pick(const cf_license_db *db, const cand *c, size_t nc, cf_match *m,
     m->runner_up_score = second >= 0 ? c[second].score : 0;
 }
 
+/* Containment fallback of a license file (f[i].score = template size,
+ * f[i].tie = containment): the largest contained template wins, because a
+ * BSD-3 text contains BSD-2's too. But a larger template that is a worse
+ * fit for the *same* text is not a different license found in the file:
+ * a GPL-2.0 notice contains 93% of the LGPL-2.1 notice's bigrams (the two
+ * differ in a few words), and ranking by size alone reported LGPL-2.1 for
+ * a GPL-2.0 header. So a candidate L is dropped when another candidate S
+ * is contained clearly better (by more than 0.03) and the two templates are
+ * variants of one text (their own Dice >= 0.5). Templates matched in
+ * different parts of a concatenated file, or a short license quoted inside
+ * a long one, share little and are kept. Returns the new count. */
+static size_t drop_worse_fits(const cf_license_db *db, cand *f, size_t w)
+{
+    unsigned char *drop = xcalloc(w ? w : 1, 1);
+    for (size_t l = 0; l < w; l++)
+        for (size_t k = 0; k < w && !drop[l]; k++) {
+            if (k == l || f[k].tie <= f[l].tie + 0.03) continue;
+            const bigram_set *S = &db->sets[f[k].idx], *L = &db->sets[f[l].idx];
+            /* variants of one text: template Dice >= 0.5 (GPL-2 vs LGPL-2.1
+             * notices ~0.8; a short ISC vs the long Python-2.0 text, of
+             * which it is a part, far less: both are kept) */
+            if (S->n + L->n && 4 * intersect(S, L) >= S->n + L->n) drop[l] = 1;
+        }
+    size_t o = 0;
+    for (size_t i = 0; i < w; i++)
+        if (!drop[i]) f[o++] = f[i];
+    free(drop);
+    return o;
+}
+
+static const char *find_word_seq(const char *hay, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        if ((p == hay || p[-1] == ' ') && (p[k] == ' ' || p[k] == 0)) return p;
+    return NULL;
+}
+
+/* GNU notices (GPL, LGPL, AGPL) differ from each other in a handful of words
+ * -- the license name, the version number and "or (at your option) any
+ * later version" -- which weigh little in a bigram score: a "version 2 of
+ * the License" notice scores well against the "either version 2 ... or any
+ * later version" template. When a GNU header template matched, the id is
+ * therefore read from the notice's own wording (normalised words):
+ *   family:  "affero general public license" -> AGPL; "lesser general
+ *            public license" or "library general public license" -> LGPL;
+ *            else "general public license" -> GPL;
+ *   version: the first "version N[ M]" (2 1 -> 2.1), else the template's;
+ *   suffix:  "any later version" or "version N or later" -> -or-later,
+ *            else -only.
+ * Combinations that do not exist (GPL-2.1, LGPL-1.0, ...) leave the match
+ * as it was. */
+static void refine_gnu(const char *w, cf_match *m)
+{
+    const char *id = m->spdx;
+    if (strncmp(id, "GPL-", 4) && strncmp(id, "LGPL-", 5) && strncmp(id, "AGPL-", 5)) return;
+    const char *fam;
+    if (find_word_seq(w, "affero general public license")) fam = "AGPL";
+    else if (find_word_seq(w, "lesser general public license") || find_word_seq(w, "library general public license"))
+        fam = "LGPL";
+    else if (find_word_seq(w, "general public license")) fam = "GPL";
+    else return;
+    char ver[8] = "";
+    for (const char *p = find_word_seq(w, "version"); p; p = find_word_seq(p + 7, "version")) {
+        const char *d = p + 8;
+        if (p[7] != ' ' || d[0] < '1' || d[0] > '3' || (d[1] != ' ' && d[1] != 0)) continue;
+        if (d[1] == ' ' && d[2] >= '0' && d[2] <= '9' && (d[3] == ' ' || d[3] == 0))
+            snprintf(ver, sizeof ver, "%c.%c", d[0], d[2]);
+        else
+            snprintf(ver, sizeof ver, "%c.0", d[0]);
+        break;
+    }
+    if (!ver[0]) {   /* keep the template's version */
+        const char *v = strchr(id, '-');
+        if (!v || strlen(v + 1) < 3) return;
+        snprintf(ver, sizeof ver, "%.3s", v + 1);
+    }
+    int later = find_word_seq(w, "any later version") != NULL || strstr(w, " or later") != NULL;
+    static const char *const KNOWN[] = {"GPL-1.0", "GPL-2.0", "GPL-3.0", "LGPL-2.0", "LGPL-2.1",
+                                        "LGPL-3.0", "AGPL-1.0", "AGPL-3.0", NULL};
+    char buf[40];
+    snprintf(buf, sizeof buf, "%s-%s", fam, ver);
+    for (int i = 0; KNOWN[i]; i++)
+        if (!strcmp(KNOWN[i], buf)) {
+            static const char *const IDS[][2] = {
+                {"GPL-1.0-only", "GPL-1.0-or-later"},   {"GPL-2.0-only", "GPL-2.0-or-later"},
+                {"GPL-3.0-only", "GPL-3.0-or-later"},   {"LGPL-2.0-only", "LGPL-2.0-or-later"},
+                {"LGPL-2.1-only", "LGPL-2.1-or-later"}, {"LGPL-3.0-only", "LGPL-3.0-or-later"},
+                {"AGPL-1.0-only", "AGPL-1.0-or-later"}, {"AGPL-3.0-only", "AGPL-3.0-or-later"},
+            };
+            const char *nid = IDS[i][later];
+            if (m->runner_up && !strcmp(m->runner_up, nid)) {
+                m->runner_up = m->spdx;   /* the template's own id, same score */
+                m->runner_up_score = m->score;
+            }
+            m->spdx = nid;
+            return;
+        }
+}
+
 /* mode 0: license file (fallback: a template wholly contained in the text);
  * mode 1: header comment (fallback: the text contained in a template). */
 static int match(const cf_license_db *db, const char *text, size_t n, double threshold, cf_match *m, int mode)
@@ -339,9 +439,10 @@ static int match(const cf_license_db *db, const char *text, size_t n, double thr
     sbuf norm = SBUF_INIT;
     cf_normalize(text, n, &norm);
     bigram_set q;
-    bigrams_build(norm.data ? norm.data : "", norm.len, &q);
-    sbuf_free(&norm);
+    const char *norm_words = norm.data ? norm.data : "";
+    bigrams_build(norm_words, norm.len, &q);
     if (q.n < 3) {
+        sbuf_free(&norm);
         free(q.h);
         return 0;
     }
@@ -378,6 +479,7 @@ static int match(const cf_license_db *db, const char *text, size_t n, double thr
                 w++;
             }
         if (w) {
+            if (mode == 0) w = drop_worse_fits(db, f, w);
             pick(db, f, w, m, CF_MATCH_CONTAINED);
             if (mode == 0)
                 for (size_t i = 0; i < w; i++)
@@ -388,6 +490,8 @@ static int match(const cf_license_db *db, const char *text, size_t n, double thr
             ok = 1;
         }
     }
+    if (ok && m->is_header) refine_gnu(norm_words, m);
+    sbuf_free(&norm);
     free(c);
     free(f);
     free(q.h);

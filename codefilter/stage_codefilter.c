@@ -58,6 +58,8 @@ static const param_spec CF_PARAMS[] = {
     {"tag_max_bytes", PARAM_SIZE, "4096", "where to look for SPDX-License-Identifier (REUSE puts it first)"},
     {"quality", PARAM_BOOL, "true", "apply StarCoder2's quality filters"},
     {"redact_secrets", PARAM_BOOL, "true", "replace credentials with <REDACTED:kind>"},
+    {"drop_vendored", PARAM_BOOL, "false", "drop third-party copies by Linguist's vendor paths (vendor/, "
+     "node_modules/, third_party/, ...) as `vendored`"},
     {"max_lines", PARAM_INT, "100000", "StarCoder2: drop files over 100k lines"},
     {"max_avg_line", PARAM_DOUBLE, "100", "StarCoder2: drop code with average line over 100"},
     {"max_line", PARAM_INT, "1000", "StarCoder2: drop code with a line over 1000"},
@@ -76,7 +78,7 @@ typedef struct cf_shared {
     char **allow, **deny;
     size_t nallow, ndeny;
     cf_policy policy;
-    int keep_unlicensed, keep_unknown, quality, redact;
+    int keep_unlicensed, keep_unknown, quality, redact, drop_vendored;
     size_t tag_max;
     cf_quality_params q;
 } cf_shared;
@@ -128,6 +130,7 @@ static int cf_init(const cfg_params *p, void **out, cd_err *e)
     sh->keep_unknown = param_bool(p, "keep_unknown");
     sh->quality = param_bool(p, "quality");
     sh->redact = param_bool(p, "redact_secrets");
+    sh->drop_vendored = param_bool(p, "drop_vendored");
     sh->tag_max = (size_t)param_size(p, "tag_max_bytes");
     cf_quality_defaults(&sh->q);
     sh->q.max_lines = param_int(p, "max_lines");
@@ -403,6 +406,10 @@ static void decide(stage *s, doc *d, dir_license *dls, size_t ndl)
     free(file.runner_up);
     if (reason) {
         doc_drop(d, reason);
+        return;
+    }
+    if (sh->drop_vendored && cf_is_vendored(path)) {
+        doc_drop(d, "vendored");
         return;
     }
     if (sh->quality) {

@@ -20,6 +20,13 @@
  * A repository that fails to download or to open is logged and counted
  * (fetch_failed, archive_failed) and the list goes on: bad input is never
  * fatal. Output order: list order, then archive entry order.
+ *
+ * Every document carries metadata repo, path, ref, commit, size, language
+ * (when known), stars (the list line's second field, or parameter `stars`
+ * for an archive or clone; absent when not given) and date (ISO 8601 UTC,
+ * with date_source "commit" for a clone's committer time or
+ * "archive_mtime" for an archive's newest entry mtime, which is the commit
+ * time for GitHub/git-archive tarballs): what dedup's keep policy reads.
  */
 #include "crawl/github.h"
 #include "core/io.h"
@@ -32,6 +39,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef HAVE_LIBGIT2
@@ -242,6 +250,8 @@ static int read_archive(struct archive *a, const gh_limits *l, int strip, gh_fil
             stats_drop(st, "binary", 1);
             continue;
         }
+        if (archive_entry_mtime_is_set(ent) && archive_entry_mtime(ent) > out->date)
+            out->date = (int64_t)archive_entry_mtime(ent);
         files_push(out, path, buf, len);
     }
     if (rc) {
@@ -274,6 +284,7 @@ static struct archive *archive_new(void)
 int gh_read_archive_file(const char *path, const gh_limits *l, int strip, gh_files *out, stage_stats *st, cd_err *e)
 {
     memset(out, 0, sizeof *out);
+    out->date = -1;
     struct archive *a = archive_new();
     if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
         int rc = cd_fail(e, CD_EINPUT, "%s: not a readable archive: %s", path,
@@ -290,6 +301,7 @@ int gh_read_archive_memory(const void *buf, size_t n, const gh_limits *l, int st
                            stage_stats *st, cd_err *e)
 {
     memset(out, 0, sizeof *out);
+    out->date = -1;
     struct archive *a = archive_new();
     if (archive_read_open_memory(a, buf, n) != ARCHIVE_OK) {
         int rc = cd_fail(e, CD_EINPUT, "archive in memory: not readable: %s",
@@ -408,6 +420,7 @@ static int git_cb(const char *root, const git_tree_entry *te, void *arg)
 int gh_read_git(const char *repo_path, const char *ref, const gh_limits *l, gh_files *out, stage_stats *st, cd_err *e)
 {
     memset(out, 0, sizeof *out);
+    out->date = -1;
 #ifdef HAVE_LIBGIT2
     git_libgit2_init();
     git_repository *repo = NULL;
@@ -437,6 +450,7 @@ int gh_read_git(const char *repo_path, const char *ref, const gh_limits *l, gh_f
         goto done;
     }
     out->commit = xstrdup(sha);
+    out->date = (int64_t)git_commit_time(commit);
     rc = 0;
 done:
     git_tree_free(tree);
@@ -631,6 +645,7 @@ static const param_spec GH_READER_PARAMS[] = {
     {"max_nontext", PARAM_DOUBLE, "0.3", "files with more control bytes than this fraction are binary"},
     {"timeout", PARAM_INT, "300", "seconds per download"},
     {"retries", PARAM_INT, "2", "retries of a download after 5xx or a dropped connection"},
+    {"stars", PARAM_INT, "-1", "star count of a local archive or clone (metadata.stars; a list gives it per line)"},
     {0},
 };
 
@@ -691,6 +706,7 @@ static int gh_open(reader *r, const char *path, cd_err *e)
     g->input = xstrdup(path);
     const char *ref = param_str(r->params, "ref");
     const char *repo = param_str(r->params, "repo");
+    g->stars = param_int(r->params, "stars");   /* archive or clone; a list gives its own per line */
     struct stat st;
     if (stat(path, &st)) {
         int rc = cd_fail(e, CD_EIO, "%s: %s", path, strerror(errno));
@@ -810,7 +826,17 @@ static int gh_next(reader *r, doc **out, cd_err *e)
             doc_meta_set_str(d, "ref", g->ref);
             doc_meta_set_str(d, "commit", g->commit);
             doc_meta_set_int(d, "size", (int64_t)f->len);
-            if (g->kind == SRC_LIST && g->stars >= 0) doc_meta_set_int(d, "stars", g->stars);
+            if (g->stars >= 0) doc_meta_set_int(d, "stars", g->stars);
+            if (g->files.date > 0) {
+                /* ISO 8601 UTC: compares as text, newest last */
+                char ds[32];
+                time_t t = (time_t)g->files.date;
+                struct tm tmv;
+                if (gmtime_r(&t, &tmv) && strftime(ds, sizeof ds, "%Y-%m-%dT%H:%M:%SZ", &tmv)) {
+                    doc_meta_set_str(d, "date", ds);
+                    doc_meta_set_str(d, "date_source", g->kind == SRC_GIT ? "commit" : "archive_mtime");
+                }
+            }
             const char *lang = gh_language(f->path, f->data, f->len);
             if (lang) doc_meta_set_str(d, "language", lang);
             /* the file's bytes now live in the document */

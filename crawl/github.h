@@ -61,6 +61,11 @@ typedef struct gh_files {
     gh_file *v;
     size_t len, cap;
     char *commit;              /* when known (libgit2), else NULL */
+    int64_t date;              /* unix seconds: the commit's committer time
+                                * (libgit2), else the newest regular-file
+                                * mtime of the archive (a GitHub tarball
+                                * stamps every entry with the commit time);
+                                * -1 when unknown */
 } gh_files;
 
 void gh_files_free(gh_files *f);
@@ -92,6 +97,11 @@ int gh_fetch(const char *url, int64_t max_bytes, long timeout_s, int retries, sb
  * modelines (vim `ft=`/`filetype=`, emacs `-*- mode: X -*-`). Returns a
  * static language name or NULL. */
 const char *gh_language(const char *path, const char *text, size_t n);
+/* Linguist-like content heuristics for an extension that several languages
+ * share (.h, .m, .pl, .ts, .pro, .v, .fs, .cl, .d; see github_heuristics.c):
+ * the language the text shows, or NULL when ext is not ambiguous. */
+const char *gh_disambiguate(const char *ext, const char *text, size_t n);
+int gh_is_ambiguous_ext(const char *ext);
 
 /* 1 when the bytes look binary (git's NUL rule, then the control ratio). */
 int gh_is_binary(const char *data, size_t n, double max_nontext);

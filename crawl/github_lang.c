@@ -3,8 +3,10 @@
  * GitHub Linguist (its languages.yml gives the names, extensions, file
  * names and interpreters; the table below is our own selection of the
  * common ones). Order of evidence: modeline, exact file name, shebang
- * interpreter, extension. Ambiguous extensions take Linguist's most common
- * language (".h" is C, ".m" Objective-C). Thread-safe: read-only tables.
+ * interpreter, extension. Extensions that several languages share (.h, .m,
+ * .pl, .ts, ...) go through content heuristics (github_heuristics.c)
+ * first; without text they take the most common language (".h" is C, ".m"
+ * Objective-C). Thread-safe: read-only tables.
  */
 #include "crawl/github.h"
 
@@ -40,7 +42,7 @@ static const pair EXTENSIONS[] = {
     {"asm", "Assembly"}, {"s", "Unix Assembly"}, {"cu", "Cuda"}, {"cuh", "Cuda"}, {"cl", "OpenCL"},
     {"glsl", "GLSL"}, {"hlsl", "HLSL"}, {"sol", "Solidity"}, {"elm", "Elm"}, {"purs", "PureScript"},
     {"coffee", "CoffeeScript"}, {"vim", "Vim Script"}, {"awk", "Awk"}, {"tcl", "Tcl"}, {"ada", "Ada"},
-    {"adb", "Ada"}, {"ads", "Ada"}, {"cob", "COBOL"}, {"pro", "Prolog"}, {"m4", "M4"},
+    {"adb", "Ada"}, {"ads", "Ada"}, {"cob", "COBOL"}, {"pro", "Prolog"}, {"raku", "Raku"}, {"rakumod", "Raku"}, {"p6", "Raku"}, {"m4", "M4"},
     {"rmd", "RMarkdown"}, {"org", "Org"}, {"adoc", "AsciiDoc"}, {"gd", "GDScript"}, {"vb", "Visual Basic .NET"},
     {NULL, NULL},
 };
@@ -167,6 +169,10 @@ const char *gh_language(const char *path, const char *text, size_t n)
     }
     const char *dot = strrchr(base, '.');
     if (dot && dot != base) {
+        if (text && gh_is_ambiguous_ext(dot + 1)) {
+            l = gh_disambiguate(dot + 1, text, n);
+            if (l) return l;
+        }
         l = lookup(EXTENSIONS, dot + 1, strlen(dot + 1), 1);
         if (l) return l;
     }

@@ -95,6 +95,10 @@ int dedup_command_main(int argc, char **argv, const dedup_comm *comm)
                 (unsigned long long)st.empty, (unsigned long long)st.bad_records,
                 (unsigned long long)st.failed_inputs, (unsigned long long)st.candidate_pairs, st.sign_seconds,
                 dedup_simd_name(), st.sort_seconds, st.merge_seconds, st.write_seconds, dt);
+        if (o.params.jaccard_check)
+            fprintf(stderr, "  jaccard_check %s >= %.3f: %llu candidates checked, %llu below the threshold\n",
+                    o.params.jaccard_check == DEDUP_CHECK_EXACT ? "exact" : "signature", o.params.jaccard_threshold,
+                    (unsigned long long)st.checked_pairs, (unsigned long long)st.rejected_pairs);
     }
     code = st.failed_inputs ? EXIT_FAILURES : EXIT_OK;
 out:

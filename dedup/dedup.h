@@ -25,7 +25,8 @@
  * The removal rule (all policies): documents are totally ordered by
  * (ingestion order of the snapshot, keep-policy key, id). A document is
  * removed iff it shares an exact hash or an LSH bucket with an earlier
- * document; it records the earliest such document as `duplicate_of` and the
+ * document (with jaccard_check: one of the bucket's K earliest members,
+ * earlier than it, that passes the check); it records the earliest such document as `duplicate_of` and the
  * root of its duplicate_of chain (a kept document) as `dedup_cluster`. The
  * decision about a document depends only on documents before it, which is
  * why ingesting snapshots one at a time equals one batch under the default
@@ -46,10 +47,25 @@
 /* --------------------------------------------------------------- parameters */
 
 enum { DEDUP_SHINGLE_WORD = 0, DEDUP_SHINGLE_CHAR = 1 };
-enum { DEDUP_KEEP_OLDEST = 0, DEDUP_KEEP_NEWEST, DEDUP_KEEP_LONGEST, DEDUP_KEEP_QUALITY };
+enum { DEDUP_KEEP_OLDEST = 0, DEDUP_KEEP_NEWEST, DEDUP_KEEP_LONGEST, DEDUP_KEEP_QUALITY, DEDUP_KEEP_COMPOSITE };
+enum { DEDUP_CHECK_NONE = 0, DEDUP_CHECK_SIGNATURE = 1, DEDUP_CHECK_EXACT = 2 };
 enum { DEDUP_KEY_TEXT = 0, DEDUP_KEY_URL = 1 };
 
 #define DEDUP_MAX_PERMS 1024
+#define DEDUP_MAX_KEEP_KEYS 8
+
+/* One entry of a composite keep policy (`keep:` given as a list). Documents
+ * are ordered by the entries in turn, then by id; the first is kept. */
+enum { DEDUP_KK_META = 0, DEDUP_KK_LENGTH = 1 };
+typedef struct dedup_keep_key {
+    int what;             /* DEDUP_KK_META (metadata.<name>) or DEDUP_KK_LENGTH (text bytes) */
+    char name[64];        /* metadata key */
+    int numeric;          /* compare as numbers (else as strings, byte order) */
+    int desc;             /* highest first */
+    double missing;       /* numeric value of a missing/non-numeric field */
+    int has_prefer;       /* boolean key: field == prefer first, everything else after */
+    char prefer[64];
+} dedup_keep_key;
 
 typedef struct dedup_norm {
     int lowercase, punctuation, whitespace, diacritics, digits;
@@ -67,6 +83,13 @@ typedef struct dedup_params {
     dedup_norm norm;      /* for MinHash shingles */
     dedup_norm exact_norm;/* for the exact hash */
     char preset[32];
+    /* keep == DEDUP_KEEP_COMPOSITE: the ordered keys */
+    dedup_keep_key keep_keys[DEDUP_MAX_KEEP_KEYS];
+    int nkeep_keys;
+    /* Verification of LSH candidates (exact-hash pairs are never checked). */
+    int jaccard_check;        /* DEDUP_CHECK_* */
+    double jaccard_threshold; /* a candidate is a duplicate iff similarity >= this */
+    int jaccard_candidates;   /* K: per bucket, a new member is checked against the K earliest members */
 } dedup_params;
 
 /* The parameters a config's `dedup:` map (or the `dedup` stage) accepts. */
@@ -104,6 +127,16 @@ void dedup_signer_free(dedup_signer *s);
  * Returns the number of shingles; 0 means the text had no token, and sig
  * is then all UINT64_MAX. */
 size_t dedup_signer_sign(dedup_signer *s, const char *norm, size_t len, uint64_t *sig);
+/* While out is set (not NULL), every shingle hash computed by
+ * dedup_signer_sign is appended to it (uint64_t each, in text order, with
+ * repeats); for the exact Jaccard check. */
+void dedup_signer_collect(dedup_signer *s, sbuf *out);
+/* Sorts and deduplicates n hashes in place; returns the new count. */
+size_t dedup_hash_set(uint64_t *h, size_t n);
+/* |A n B| / |A u B| of two sorted duplicate-free sets (1 when both are empty). */
+double dedup_set_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+/* Fraction of equal positions of two signatures of n rows. */
+double dedup_signature_similarity(const uint64_t *a, const uint64_t *b, size_t n);
 /* Band hashes of a signature: XXH3-128 of each band's rows, seeded by the
  * band number. */
 void dedup_band_hashes(const dedup_params *p, const uint64_t *sig, dedup_hash128 *out);
@@ -162,6 +195,7 @@ typedef struct dedup_run_stats {
     uint64_t docs, removed, removed_exact, removed_minhash, empty, bytes;
     uint64_t failed_inputs, bad_records, candidate_pairs;
     double sign_seconds, sort_seconds, merge_seconds, write_seconds;
+    uint64_t checked_pairs, rejected_pairs;   /* jaccard_check: candidates verified / failing */
 } dedup_run_stats;
 
 int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e);

@@ -309,7 +309,7 @@ int xs_finish(extsort *x, cd_err *e)
 {
     x->finished = 1;
     if (!x->spilled) {
-        qsort_r(x->ptrs, x->nptrs, sizeof *x->ptrs, ptr_cmp, x);
+        if (x->nptrs > 1) qsort_r(x->ptrs, x->nptrs, sizeof *x->ptrs, ptr_cmp, x);   /* ptrs is NULL when empty */
         x->mem_only = 1;
         x->mem_pos = 0;
         return 0;

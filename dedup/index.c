@@ -11,6 +11,8 @@
  *   snap-NNNNNN/roots.u64 per gid: the kept document at the root of its chain
  *   snap-NNNNNN/bands-P.run   sorted band records, hash partition P
  *   snap-NNNNNN/merged.run    a compaction of every run up to this snapshot
+ *   snap-NNNNNN/verify.idx    with jaccard_check: per gid {offset, count, part}
+ *   snap-NNNNNN/verify-P.dat  the records (signatures or sorted shingle sets)
  *
  * Invariants:
  *  - gids are dense; snapshot k holds [base_k, base_k + count_k), and every
@@ -76,6 +78,10 @@ static void snap_close(dd_snap *s)
     if (s->fd_off >= 0) close(s->fd_off);
     if (s->fd_dupof >= 0) close(s->fd_dupof);
     if (s->fd_roots >= 0) close(s->fd_roots);
+    if (s->fd_vidx >= 0) close(s->fd_vidx);
+    for (int i = 0; i < s->nvparts; i++)
+        if (s->fd_vparts[i] >= 0) close(s->fd_vparts[i]);
+    free(s->fd_vparts);
     free(s->name);
     free(s->dir);
 }
@@ -139,7 +145,7 @@ dd_index *dd_index_open(const char *dir, int writer, int verify, cd_err *e)
         x->snaps = xrealloc(x->snaps, (x->nsnaps + 1) * sizeof *x->snaps);
         dd_snap *s = &x->snaps[x->nsnaps++];
         memset(s, 0, sizeof *s);
-        s->fd_ids = s->fd_off = s->fd_dupof = s->fd_roots = -1;
+        s->fd_ids = s->fd_off = s->fd_dupof = s->fd_roots = s->fd_vidx = -1;
         s->ord = sqlite3_column_int64(st, 0);
         s->name = xstrdup((const char *)sqlite3_column_text(st, 1));
         s->base = (uint64_t)sqlite3_column_int64(st, 2);
@@ -214,7 +220,7 @@ dd_snap *dd_index_add_snap(dd_index *x, const char *name, uint64_t count)
     x->snaps = xrealloc(x->snaps, (x->nsnaps + 1) * sizeof *x->snaps);
     dd_snap *s = &x->snaps[x->nsnaps++];
     memset(s, 0, sizeof *s);
-    s->fd_ids = s->fd_off = s->fd_dupof = s->fd_roots = -1;
+    s->fd_ids = s->fd_off = s->fd_dupof = s->fd_roots = s->fd_vidx = -1;
     s->ord = x->next_ord;
     s->name = xstrdup(name);
     s->base = x->next_gid;
@@ -266,5 +272,49 @@ int dd_index_id(dd_index *x, uint64_t gid, sbuf *out, cd_err *e)
     if (n && dd_pread(s->fd_ids, out->data, n, off[0], s->dir, e)) return -1;
     out->len = n;
     out->data[n] = 0;
+    return 0;
+}
+
+int dd_index_vrec(dd_index *x, uint64_t gid, sbuf *out, cd_err *e)
+{
+    dd_snap *s = find_snap(x, gid);
+    if (!s) return cd_fail(e, CD_EINTERNAL, "index: gid %llu is in no snapshot", (unsigned long long)gid);
+    if (s->fd_vidx < 0) {
+        char *p = xasprintf("%s/verify.idx", s->dir);
+        s->fd_vidx = open(p, O_RDONLY | O_CLOEXEC);
+        if (s->fd_vidx < 0) {
+            int rc = cd_fail(e, CD_EIO,
+                             "index: %s: %s (snapshot '%s' was ingested without jaccard_check; rebuild the index "
+                             "to verify against it)",
+                             p, strerror(errno), s->name);
+            free(p);
+            return rc;
+        }
+        free(p);
+    }
+    dd_vrec_entry ent;
+    if (dd_pread(s->fd_vidx, &ent, sizeof ent, (gid - s->base) * sizeof ent, s->dir, e)) return -1;
+    if (ent.part > 4096) return cd_fail(e, CD_EIO, "index %s: bad verification entry", s->dir);
+    if ((int)ent.part >= s->nvparts) {
+        s->fd_vparts = xrealloc(s->fd_vparts, (ent.part + 1) * sizeof *s->fd_vparts);
+        for (int i = s->nvparts; i <= (int)ent.part; i++) s->fd_vparts[i] = -1;
+        s->nvparts = (int)ent.part + 1;
+    }
+    int *fd = &s->fd_vparts[ent.part];
+    if (*fd < 0) {
+        char *p = xasprintf("%s/verify-%03u.dat", s->dir, ent.part);
+        *fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0) {
+            int rc = cd_fail(e, CD_EIO, "index: cannot open %s: %s", p, strerror(errno));
+            free(p);
+            return rc;
+        }
+        free(p);
+    }
+    sbuf_reset(out);
+    size_t n = (size_t)ent.n * 8;
+    sbuf_reserve(out, n + 1);
+    if (n && dd_pread(*fd, out->data, n, ent.off, s->dir, e)) return -1;
+    out->len = n;
     return 0;
 }

@@ -29,7 +29,18 @@ typedef struct dd_snap {
     uint64_t base, count;
     int fd_ids, fd_off, fd_dupof, fd_roots;
     int is_new;
+    /* verification records (jaccard_check): verify.idx holds, per gid,
+     * {u64 offset, u32 count of u64 words, u32 part}; the words are in
+     * verify-PPP.dat (one per rank of the ingest). Opened lazily. */
+    int fd_vidx;
+    int *fd_vparts;
+    int nvparts;
 } dd_snap;
+
+typedef struct dd_vrec_entry {
+    uint64_t off;
+    uint32_t n, part;
+} dd_vrec_entry;
 
 typedef struct dd_index {
     char *dir;
@@ -53,6 +64,9 @@ int dd_index_has_snap(const dd_index *x, const char *name);
 int dd_snap_open_files(dd_snap *s, cd_err *e);
 int dd_index_u64(dd_index *x, int which, uint64_t gid, uint64_t *out, cd_err *e);
 int dd_index_id(dd_index *x, uint64_t gid, sbuf *out, cd_err *e);
+/* The verification record of gid (signature or shingle set, u64 words) into
+ * out. Lazily opens files: one thread only. */
+int dd_index_vrec(dd_index *x, uint64_t gid, sbuf *out, cd_err *e);
 void dd_rmtree(const char *path);
 
 #endif

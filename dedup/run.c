@@ -8,13 +8,18 @@
  *             (keep-policy key, id, input, position); the position in that
  *             order is the document's gid (after every earlier snapshot's).
  *             Rank 0 writes the snapshot's id table and the docnum -> gid map.
+ *  2b store  with jaccard_check, each document's verification record
+ *             (signature or shingle set) goes into the snapshot's
+ *             verify-RRR.dat, indexed by gid in verify.idx.
  *  3 bands    band records (gid now) are shuffled to the rank owning their
  *             hash, externally sorted into this snapshot's run partition,
  *             and merged with the index's earlier runs; inside each
  *             (band, hash) group every new member pairs with the group's
- *             smallest gid. Pairs go to rank 0.
- *  4 decide   rank 0 sorts the pairs by member; the smallest partner is
- *             duplicate_of, and the root of that chain the cluster.
+ *             K earliest gids (K = 1 without a check).
+ *  4 decide   pairs go to the rank owning the member's gid; it sorts them,
+ *             and the smallest partner passing the check is duplicate_of.
+ *             Roots: local pass, then pointer jumping over ranks (at most
+ *             ceil(log2 N) rounds); rank 0 writes the ledger rows.
  *  5 rewrite  each rank rewrites its inputs: kept documents to OUT_DIR,
  *             removed ones (with their metadata) to the rejects file.
  *  6 commit   rank 0 records the snapshot in the index ledger in one
@@ -292,6 +297,43 @@ static const char *json_scalar_text(const json_value *v, size_t *n)
     return NULL;
 }
 
+static uint64_t ordered_double(double v)
+{
+    uint64_t u;
+    if (v == 0) v = 0;   /* -0 == +0 */
+    memcpy(&u, &v, 8);
+    return (u >> 63) ? ~u : (u | (1ULL << 63));
+}
+
+/* The composite policy: each key in turn, as order-preserving bytes
+ * (inverted for desc). Missing strings are "" (first ascending, last
+ * descending); missing numbers take the entry's `missing` value. */
+static void put_composite(const dedup_params *p, const doc *d, sbuf *b)
+{
+    for (int i = 0; i < p->nkeep_keys; i++) {
+        const dedup_keep_key *k = &p->keep_keys[i];
+        if (k->what == DEDUP_KK_LENGTH) {
+            uint64_t v = (uint64_t)d->text_len;
+            put_be64(b, k->desc ? ~v : v);
+            continue;
+        }
+        const json_value *jv = doc_meta_get(d, k->name);
+        size_t n = 0;
+        const char *s = json_scalar_text(jv, &n);
+        if (k->has_prefer) {
+            int hit = s && n == strlen(k->prefer) && !memcmp(s, k->prefer, n);
+            if (jv && jv->type == JSON_BOOL) hit = !strcmp(k->prefer, jv->u.boolean ? "true" : "false");
+            sbuf_putc(b, hit ? 0 : 1);
+        } else if (k->numeric) {
+            double v = jv && jv->type == JSON_NUMBER && !isnan(jv->u.number.value) ? jv->u.number.value : k->missing;
+            uint64_t u = ordered_double(v);
+            put_be64(b, k->desc ? ~u : u);
+        } else {
+            put_escaped(b, s ? s : "", s ? n : 0, k->desc);
+        }
+    }
+}
+
 /* Work-file form: [u32 keylen][key = policy ‖ escaped id ‖ input BE ‖ seq BE][u32 idlen][raw id].
  * The sorter gets the same without idlen (the record length implies it). */
 static void build_key(const dedup_params *p, const doc *d, size_t input, uint64_t seq, sbuf *b)
@@ -314,6 +356,7 @@ static void build_key(const dedup_params *p, const doc *d, size_t input, uint64_
         put_be64(b, ~u);                           /* highest first */
         break;
     }
+    case DEDUP_KEEP_COMPOSITE: put_composite(p, d, b); break;
     }
     size_t idn = d->id_len > ID_KEY_MAX ? ID_KEY_MAX : d->id_len;
     put_escaped(b, d->id, idn, 0);
@@ -367,7 +410,8 @@ static void sign_task(void *arg, size_t task, int worker)
     cd_err e;
     cd_err_clear(&e);
     input_info inf = {0};
-    wfile keys = {0}, bands = {0};
+    wfile keys = {0}, bands = {0}, vrec = {0};
+    sbuf shingles = SBUF_INIT;
     reader rd;
     stage_ctx sctx;
     dedup_signer *sg = p->minhash ? dedup_signer_new(p) : NULL;
@@ -376,10 +420,12 @@ static void sign_task(void *arg, size_t task, int worker)
     sbuf norm = SBUF_INIT, enorm = SBUF_INIT, key = SBUF_INIT;
     int same_norm = !memcmp(&p->norm, &p->exact_norm, sizeof p->norm);
     int opened = 0, rc = 0;
-    if (wopen(&keys, work_path(r, "keys", i), &e) || wopen(&bands, work_path(r, "bands", i), &e)) {
+    if (wopen(&keys, work_path(r, "keys", i), &e) || wopen(&bands, work_path(r, "bands", i), &e) ||
+        (p->jaccard_check && wopen(&vrec, work_path(r, "vrec", i), &e))) {
         rc = -1;
         goto out;
     }
+    if (sg && p->jaccard_check == DEDUP_CHECK_EXACT) dedup_signer_collect(sg, &shingles);
     if (open_reader(r, i, &rd, &sctx, &e)) {
         log_error("dedup: %s", e.msg);
         inf.failed = 1;
@@ -435,6 +481,9 @@ static void sign_task(void *arg, size_t task, int worker)
                 any = 1;
             }
         }
+        sbuf_reset(&shingles);
+        uint32_t nv = 0;
+        const void *vp = NULL;
         if (p->minhash && rc == 0 && dedup_signer_sign(sg, norm.data ? norm.data : "", norm.len, sig) > 0) {
             dedup_band_hashes(p, sig, bh);
             for (int b = 0; b < p->bands && rc == 0; b++) {
@@ -442,7 +491,16 @@ static void sign_task(void *arg, size_t task, int worker)
                 if (wput(&bands, &rec, sizeof rec, &e)) rc = -1;
             }
             any = 1;
+            if (p->jaccard_check == DEDUP_CHECK_SIGNATURE) {
+                nv = (uint32_t)(p->bands * p->rows);
+                vp = sig;
+            } else if (p->jaccard_check == DEDUP_CHECK_EXACT) {
+                nv = (uint32_t)dedup_hash_set((uint64_t *)shingles.data, shingles.len / 8);
+                vp = shingles.data;
+            }
         }
+        if (p->jaccard_check && rc == 0 && (wput(&vrec, &nv, 4, &e) || (nv && wput(&vrec, vp, (size_t)nv * 8, &e))))
+            rc = -1;
         if (!any) inf.empty++;
         doc_free(d);
         if (rc) break;
@@ -452,6 +510,7 @@ out:
     if (opened) close_reader(&rd);
     if (keys.f && wclose(&keys, &e)) rc = -1;
     if (bands.f && wclose(&bands, &e)) rc = -1;
+    if (vrec.f && wclose(&vrec, &e)) rc = -1;
     if (inf.failed) inf.docs = inf.empty = inf.bytes = 0;
     if (rc == 0) {
         char *ip = work_path(r, "info", i);
@@ -469,6 +528,7 @@ out:
     sbuf_free(&norm);
     sbuf_free(&enorm);
     sbuf_free(&key);
+    sbuf_free(&shingles);
 }
 
 static int read_infos(run_ctx *r, cd_err *e)
@@ -671,6 +731,94 @@ static int phase_rank(run_ctx *r, cd_err *e)
     return rc;
 }
 
+/* ------------------------------------------ phase 2b: verification records */
+
+static int sync_fail(run_ctx *r, int rc, cd_err *e);
+
+/* Creates a file of n bytes (zeros) in the snapshot directory: rank 0 only. */
+static int create_sized(const char *path, uint64_t n, cd_err *e)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return cd_fail(e, CD_EIO, "cannot create %s: %s", path, strerror(errno));
+    int rc = 0;
+    if (ftruncate(fd, (off_t)n) != 0) rc = cd_fail(e, CD_EIO, "%s: cannot size: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* With jaccard_check, each rank moves its documents' verification records
+ * (signature, or sorted shingle set) from the per-input work files into
+ * verify-RRR.dat (appended in input order) and writes their gid-indexed
+ * entries into the snapshot's verify.idx. Collective. */
+static int phase_store(run_ctx *r, cd_err *e)
+{
+    if (!r->p->jaccard_check) return 0;
+    char *pidx = xasprintf("%s/verify.idx", r->snap->dir);
+    int rc = 0;
+    if (r->c->rank == 0) rc = create_sized(pidx, r->ndocs * sizeof(dd_vrec_entry), e);
+    if (sync_fail(r, rc, e)) {
+        free(pidx);
+        return -1;
+    }
+    int ifd = open(pidx, O_WRONLY | O_CLOEXEC);
+    free(pidx);
+    char *pg = xasprintf("%s/gidmap.u64", r->work);
+    int gfd = open(pg, O_RDONLY | O_CLOEXEC);
+    free(pg);
+    if (ifd < 0 || (gfd < 0 && r->ndocs)) rc = cd_fail(e, CD_EIO, "cannot open verify.idx or the gid map: %s", strerror(errno));
+    dd_out out;
+    int opened = 0;
+    if (!rc) {
+        char *pd = xasprintf("%s/verify-%03d.dat", r->snap->dir, r->c->rank);
+        rc = dd_out_open(&out, pd, e);
+        opened = rc == 0;
+        free(pd);
+    }
+    sbuf buf = SBUF_INIT;
+    uint64_t off = 0;
+    for (size_t k = 0; k < r->nmine && !rc; k++) {
+        size_t i = r->mine[k];
+        if (r->info[i].failed) continue;
+        char *wp = work_path(r, "vrec", i);
+        FILE *f = fopen(wp, "rb");
+        if (!f) rc = cd_fail(e, CD_EIO, "cannot open %s: %s", wp, strerror(errno));
+        free(wp);
+        if (f) setvbuf(f, NULL, _IOFBF, 1u << 18);
+        for (uint64_t seq = 0; !rc && seq < r->info[i].docs; seq++) {
+            uint32_t n;
+            uint64_t gid;
+            if (fread(&n, 1, 4, f) != 4) {
+                rc = cd_fail(e, CD_EIO, "short verification work file");
+                break;
+            }
+            sbuf_reset(&buf);
+            sbuf_reserve(&buf, (size_t)n * 8);
+            if (n && fread(buf.data, 8, n, f) != n) {
+                rc = cd_fail(e, CD_EIO, "short verification work file");
+                break;
+            }
+            if (dd_pread(gfd, &gid, 8, (r->offsets[i] + seq) * 8, "gid map", e)) {
+                rc = -1;
+                break;
+            }
+            dd_vrec_entry ent = {off, n, (uint32_t)r->c->rank};
+            rc = dd_pwrite(ifd, &ent, sizeof ent, (gid - r->base) * sizeof ent, "verify.idx", e) ||
+                 (n && dd_out_write(&out, buf.data, (size_t)n * 8, e));
+            off += (uint64_t)n * 8;
+        }
+        if (f) fclose(f);
+    }
+    sbuf_free(&buf);
+    if (!rc && fsync(ifd) != 0) rc = cd_fail(e, CD_EIO, "verify.idx: fsync failed");
+    if (ifd >= 0) close(ifd);
+    if (gfd >= 0) close(gfd);
+    if (opened) {
+        if (rc) dd_out_abort(&out);
+        else rc = dd_out_close(&out, NULL, e);
+    }
+    return rc;
+}
+
 /* -------------------------------------------------------- phase 3: bands */
 
 typedef struct part_filter {
@@ -763,8 +911,12 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
     }
     setvbuf(pf_out, NULL, _IOFBF, 1u << 18);
     dd_band_rec cur = {0};
-    int have = 0;
-    uint64_t gmin = 0, npairs = 0;
+    int have = 0, ng = 0;
+    uint64_t npairs = 0;
+    /* Each new member pairs with the K earliest members of its group (K = 1
+     * without a Jaccard check: the earliest is then always accepted). */
+    int K = r->p->jaccard_check ? r->p->jaccard_candidates : 1;
+    uint64_t *first = xcalloc((size_t)K, sizeof *first);
     while (rc == 0 && (got = xs_merge_next(m, &rec, e)) == 1) {
         const dd_band_rec *b = rec;
         if (compact && dd_out_write(&comp, b, sizeof *b, e)) {
@@ -774,15 +926,19 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
         if (!have || b->band != cur.band || b->hi != cur.hi || b->lo != cur.lo) {
             cur = *b;
             have = 1;
-            gmin = b->gid;
-            continue;
+            ng = 0;
         }
-        if (b->gid >= r->base && b->gid != gmin) {
-            uint64_t pr[3] = {b->gid, gmin, b->band == DD_EXACT_BAND ? 1u : 0u};
-            if (fwrite(pr, 1, sizeof pr, pf_out) != sizeof pr) rc = cd_fail(e, CD_EIO, "pair file write failed");
-            npairs++;
+        if (b->gid >= r->base) {
+            for (int j = 0; j < ng && rc == 0; j++) {
+                if (first[j] == b->gid) continue;
+                uint64_t pr[3] = {b->gid, first[j], b->band == DD_EXACT_BAND ? 1u : 0u};
+                if (fwrite(pr, 1, sizeof pr, pf_out) != sizeof pr) rc = cd_fail(e, CD_EIO, "pair file write failed");
+                npairs++;
+            }
         }
+        if (ng < (b->band == DD_EXACT_BAND ? 1 : K)) first[ng++] = b->gid;
     }
+    free(first);
     if (got < 0) rc = -1;
     xs_merge_close(m);
     if (fclose(pf_out) != 0 && !rc) rc = cd_fail(e, CD_EIO, "pair file write failed");
@@ -798,7 +954,24 @@ static int phase_bands(run_ctx *r, char **run_part, char **merged, cd_err *e)
 
 /* ------------------------------------------------------- phase 4: decide */
 
+/* Rank r owns the new gids [lo, hi): contiguous blocks of ceil(ndocs/N). */
+static uint64_t own_chunk(const run_ctx *r)
+{
+    uint64_t n = (uint64_t)r->c->size;
+    return r->ndocs ? (r->ndocs + n - 1) / n : 1;
+}
+
+static void own_range(const run_ctx *r, int rank, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t ch = own_chunk(r), a = (uint64_t)rank * ch, b = a + ch;
+    *lo = r->base + (a < r->ndocs ? a : r->ndocs);
+    *hi = r->base + (b < r->ndocs ? b : r->ndocs);
+}
+
+static int owner_of(const run_ctx *r, uint64_t gid) { return (int)((gid - r->base) / own_chunk(r)); }
+
 typedef struct pair_src {
+    run_ctx *r;
     FILE *f;
     uint64_t rec[3];
 } pair_src;
@@ -810,38 +983,45 @@ static int pair_src_next(void *arg, int *dest, const void **rec, size_t *len, cd
     size_t got = fread(s->rec, 1, sizeof s->rec, s->f);
     if (got == 0) return 0;
     if (got != sizeof s->rec) return cd_fail(e, CD_EIO, "short pair record");
-    *dest = 0;
+    *dest = owner_of(s->r, s->rec[0]);
     *rec = s->rec;
     *len = sizeof s->rec;
     return 1;
 }
 
-typedef struct roots_w {
+/* Sequential writer of one rank's block of a per-gid u64 file, with reads
+ * of what it already wrote (from its buffer or the file). */
+typedef struct block_w {
     int fd;
     uint64_t *buf;
     size_t n, cap;
-    uint64_t flushed;   /* entries already on disk */
+    uint64_t start;     /* file index of the block's first entry */
+    uint64_t flushed;   /* entries of the block already on disk */
     const char *name;
-} roots_w;
+} block_w;
 
-static int roots_flush(roots_w *w, cd_err *e)
+static int block_flush(block_w *w, cd_err *e)
 {
     if (!w->n) return 0;
-    if (dd_pwrite(w->fd, w->buf, w->n * 8, w->flushed * 8, w->name, e)) return -1;
+    if (dd_pwrite(w->fd, w->buf, w->n * 8, (w->start + w->flushed) * 8, w->name, e)) return -1;
     w->flushed += w->n;
     w->n = 0;
     return 0;
 }
 
-static int root_of(run_ctx *r, roots_w *w, uint64_t gid, uint64_t *root, cd_err *e)
+static int block_put(block_w *w, uint64_t v, cd_err *e)
 {
-    if (gid < r->base) return dd_index_u64(r->idx, DD_ROOTS, gid, root, e);
-    uint64_t k = gid - r->base;
+    w->buf[w->n++] = v;
+    return w->n == w->cap ? block_flush(w, e) : 0;
+}
+
+static int block_get(block_w *w, uint64_t k, uint64_t *v, cd_err *e)
+{
     if (k >= w->flushed) {
-        *root = w->buf[k - w->flushed];
+        *v = w->buf[k - w->flushed];
         return 0;
     }
-    return dd_pread(w->fd, root, 8, k * 8, w->name, e);
+    return dd_pread(w->fd, v, 8, (w->start + k) * 8, w->name, e);
 }
 
 static int insert_removed(run_ctx *r, sqlite3_stmt *ins, uint64_t v, uint64_t u, uint64_t root, int exact,
@@ -861,41 +1041,192 @@ static int insert_removed(run_ctx *r, sqlite3_stmt *ins, uint64_t v, uint64_t u,
     return 0;
 }
 
+/* Does the candidate (g, u) pass the Jaccard check? vg holds g's record. */
+static int check_pair(run_ctx *r, const sbuf *vg, uint64_t u, sbuf *vu, int *pass, cd_err *e)
+{
+    if (dd_index_vrec(r->idx, u, vu, e)) return -1;
+    const uint64_t *a = (const uint64_t *)vg->data, *b = (const uint64_t *)vu->data;
+    size_t na = vg->len / 8, nb = vu->len / 8;
+    double sim;
+    if (r->p->jaccard_check == DEDUP_CHECK_SIGNATURE) sim = na == nb ? dedup_signature_similarity(a, b, na) : 0.0;
+    else sim = dedup_set_jaccard(a, na, b, nb);
+    *pass = sim >= r->p->jaccard_threshold;
+    return 0;
+}
+
+/* Roots: in roots.u64 a resolved entry is the root gid; an unresolved one
+ * is UNRESOLVED | a gid in a lower rank's block whose root it shares. */
+#define UNRESOLVED (1ULL << 63)
+
+typedef struct jump_src {
+    run_ctx *r;
+    int fd;
+    uint64_t lo, hi, pos, bfirst, bn;
+    uint64_t *blk;
+    uint64_t rec[2];
+} jump_src;
+
+/* Requests {v, t}: every unresolved entry of this rank's block. */
+static int jump_src_next(void *arg, int *dest, const void **rec, size_t *len, cd_err *e)
+{
+    jump_src *s = arg;
+    while (s->pos < s->hi) {
+        if (s->pos >= s->bfirst + s->bn) {
+            s->bfirst = s->pos;
+            s->bn = s->hi - s->pos < 65536 ? s->hi - s->pos : 65536;
+            if (dd_pread(s->fd, s->blk, s->bn * 8, (s->bfirst - s->r->base) * 8, "roots", e)) return -1;
+        }
+        uint64_t v = s->pos++, x = s->blk[v - s->bfirst];
+        if (!(x & UNRESOLVED)) continue;
+        s->rec[0] = v;
+        s->rec[1] = x & ~UNRESOLVED;
+        *dest = owner_of(s->r, s->rec[1]);
+        *rec = s->rec;
+        *len = 16;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct jump_io {
+    run_ctx *r;
+    int fd;
+    FILE *replies;
+    uint64_t rec[2], unresolved;
+} jump_io;
+
+/* At the owner of t: answer {v, roots[t]} (read before any update of this round). */
+static int jump_answer(void *arg, const void *rec, size_t len, cd_err *e)
+{
+    jump_io *j = arg;
+    uint64_t q[2], x;
+    if (len != 16) return cd_fail(e, CD_EINTERNAL, "bad jump request");
+    memcpy(q, rec, 16);
+    if (dd_pread(j->fd, &x, 8, (q[1] - j->r->base) * 8, "roots", e)) return -1;
+    q[1] = x;
+    if (fwrite(q, 1, 16, j->replies) != 16) return cd_fail(e, CD_EIO, "reply file write failed");
+    return 0;
+}
+
+static int reply_next(void *arg, int *dest, const void **rec, size_t *len, cd_err *e)
+{
+    jump_io *j = arg;
+    size_t got = fread(j->rec, 1, 16, j->replies);
+    if (got == 0) return 0;
+    if (got != 16) return cd_fail(e, CD_EIO, "short reply record");
+    *dest = owner_of(j->r, j->rec[0]);
+    *rec = j->rec;
+    *len = 16;
+    return 1;
+}
+
+/* At the owner of v: roots[v] = the answer (a root, or a pointer further down). */
+static int jump_apply(void *arg, const void *rec, size_t len, cd_err *e)
+{
+    jump_io *j = arg;
+    uint64_t q[2];
+    if (len != 16) return cd_fail(e, CD_EINTERNAL, "bad jump reply");
+    memcpy(q, rec, 16);
+    if (q[1] & UNRESOLVED) j->unresolved++;
+    return dd_pwrite(j->fd, &q[1], 8, (q[0] - j->r->base) * 8, "roots", e);
+}
+
+/* Pointer jumping over ranks. After the local pass every unresolved entry
+ * points into a strictly lower rank's block, so a chain is at most N-1
+ * hops long; each synchronous round (all answers are read before any
+ * update) doubles the hops an entry skips, so ceil(log2 N) rounds end it.
+ * Collective; memory: one shuffle round plus a reply file on disk. */
+static int resolve_roots(run_ctx *r, int fd, uint64_t lo, uint64_t hi, uint64_t unresolved, size_t round_bytes,
+                         cd_err *e)
+{
+    int rc = 0, rounds = 0;
+    uint64_t *blk = xmalloc(65536 * 8);
+    char *rp = xasprintf("%s/replies-%03d", r->work, r->c->rank);
+    while (r->c->allreduce_sum(r->c->ctx, rc ? 0 : unresolved) > 0) {
+        if (++rounds > 64) {
+            rc = cd_fail(e, CD_EINTERNAL, "roots did not resolve in 64 rounds");
+            break;
+        }
+        jump_src src = {.r = r, .fd = fd, .lo = lo, .hi = hi, .pos = lo, .bfirst = lo, .bn = 0, .blk = blk};
+        jump_io io = {.r = r, .fd = fd};
+        io.replies = fopen(rp, "w+b");
+        int lrc = io.replies ? 0 : cd_fail(e, CD_EIO, "cannot create %s: %s", rp, strerror(errno));
+        lrc = shuffle(r->c, round_bytes, lrc ? empty_src : jump_src_next, &src, jump_answer, &io, e) || lrc;
+        if (!lrc && fflush(io.replies) != 0) lrc = cd_fail(e, CD_EIO, "reply file write failed");
+        if (io.replies) rewind(io.replies);
+        lrc = shuffle(r->c, round_bytes, lrc || !io.replies ? empty_src : reply_next, &io, jump_apply, &io, e) || lrc;
+        if (io.replies) fclose(io.replies);
+        unresolved = io.unresolved;
+        if (lrc) {
+            rc = -1;
+            break;
+        }
+    }
+    unlink(rp);
+    free(rp);
+    free(blk);
+    if (!rc && rounds && r->c->rank == 0) log_info("dedup: cluster roots resolved across ranks in %d round(s)", rounds);
+    return rc;
+}
+
+/* Rank 0 writes the ledger rows of the removed documents (and counts them). */
+static int write_ledger(run_ctx *r, int dfd, int rfd, cd_err *e)
+{
+    sqlite3_stmt *ins = NULL;
+    sqlite3_prepare_v2(r->idx->db, "INSERT INTO dedup_removed(snap, id, duplicate_of, cluster, method) VALUES(?,?,?,?,?)",
+                       -1, &ins, NULL);
+    sbuf tmp = SBUF_INIT;
+    uint64_t *d = xmalloc(65536 * 8), *rt = xmalloc(65536 * 8);
+    int rc = 0;
+    for (uint64_t k = 0; k < r->ndocs && !rc; k += 65536) {
+        uint64_t n = r->ndocs - k < 65536 ? r->ndocs - k : 65536;
+        rc = dd_pread(dfd, d, n * 8, k * 8, "dupof", e) || dd_pread(rfd, rt, n * 8, k * 8, "roots", e);
+        for (uint64_t j = 0; j < n && !rc; j++) {
+            if (d[j] == DD_NONE) continue;
+            int exact = (d[j] & DD_EXACT_BIT) != 0;
+            if (exact) atomic_fetch_add(&r->removed_exact, 1);
+            else atomic_fetch_add(&r->removed_minhash, 1);
+            atomic_fetch_add(&r->removed, 1);
+            rc = insert_removed(r, ins, r->base + k + j, d[j] & ~DD_EXACT_BIT, rt[j], exact, &tmp, e);
+        }
+    }
+    free(d);
+    free(rt);
+    sqlite3_finalize(ins);
+    sbuf_free(&tmp);
+    return rc;
+}
+
+/* Pairs go to the rank owning their member; each rank decides duplicate_of
+ * for its block of gids (the smallest partner that passes the check) and
+ * the roots it can see locally; pointer jumping resolves the rest. */
 static int phase_decide(run_ctx *r, cd_err *e)
 {
     size_t mem = (size_t)r->o->memory_limit;
-    extsort *xs = r->c->rank == 0 ? xs_new(r->work, 24, mem * 6 / 10, cmp_pair) : NULL;
-    pair_src src = {0};
+    size_t round = mem / 16 > (64u << 20) ? (64u << 20) : mem / 16;
+    dd_snap *s = r->snap;
+    char *pd = xasprintf("%s/dupof.u64", s->dir), *pr = xasprintf("%s/roots.u64", s->dir);
+    int rc = 0;
+    if (r->c->rank == 0) rc = create_sized(pd, r->ndocs * 8, e) || create_sized(pr, r->ndocs * 8, e);
+    if (sync_fail(r, rc, e)) {
+        free(pd);
+        free(pr);
+        return -1;
+    }
+    extsort *xs = xs_new(r->work, 24, mem * 6 / 10, cmp_pair);
+    pair_src src = {.r = r};
     char *pp = xasprintf("%s/pairs-%03d", r->work, r->c->rank);
     src.f = fopen(pp, "rb");
     free(pp);
-    int rc = shuffle(r->c, mem / 16 > (64u << 20) ? (64u << 20) : mem / 16, pair_src_next, &src, sink_xs, xs, e);
+    rc = shuffle(r->c, round, pair_src_next, &src, sink_xs, xs, e);
     if (src.f) fclose(src.f);
-    if (rc || r->c->rank != 0) {
-        xs_free(xs);
-        return rc;
-    }
-    if (xs_finish(xs, e)) {
-        xs_free(xs);
-        return -1;
-    }
-    dd_snap *s = r->snap;
-    char *pd = xasprintf("%s/dupof.u64", s->dir), *pr = xasprintf("%s/roots.u64", s->dir);
-    dd_out dup;
-    roots_w rw = {.name = "roots"};
-    rw.fd = open(pr, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    rc = rw.fd < 0 ? cd_fail(e, CD_EIO, "cannot create %s: %s", pr, strerror(errno)) : dd_out_open(&dup, pd, e);
+    if (!rc) rc = xs_finish(xs, e);
+    int dfd = open(pd, O_RDWR | O_CLOEXEC), rfd = open(pr, O_RDWR | O_CLOEXEC);
+    if (!rc && (dfd < 0 || rfd < 0)) rc = cd_fail(e, CD_EIO, "cannot open %s or %s: %s", pd, pr, strerror(errno));
     free(pd);
-    if (rc) {
-        if (rw.fd >= 0) close(rw.fd);
-        free(pr);
-        xs_free(xs);
-        return -1;
-    }
-    rw.cap = 65536;
-    rw.buf = xmalloc(rw.cap * 8);
-    /* The new snapshot's ids are needed for the ledger rows. */
-    {
+    free(pr);
+    /* The id tables and verification records are read below. */
+    if (!rc && r->c->rank == 0) {
         char *p1 = xasprintf("%s/ids.dat", s->dir), *p2 = xasprintf("%s/ids.off", s->dir);
         s->fd_ids = open(p1, O_RDONLY | O_CLOEXEC);
         s->fd_off = open(p2, O_RDONLY | O_CLOEXEC);
@@ -903,57 +1234,84 @@ static int phase_decide(run_ctx *r, cd_err *e)
         free(p2);
         if (s->fd_ids < 0 || s->fd_off < 0) rc = cd_fail(e, CD_EIO, "cannot open the new id table");
     }
-    sqlite3_stmt *ins = NULL;
-    sqlite3_prepare_v2(r->idx->db, "INSERT INTO dedup_removed(snap, id, duplicate_of, cluster, method) VALUES(?,?,?,?,?)",
-                       -1, &ins, NULL);
-    sbuf tmp = SBUF_INIT;
+    uint64_t lo, hi;
+    own_range(r, r->c->rank, &lo, &hi);
+    block_w dw = {.fd = dfd, .cap = 65536, .start = lo - r->base, .name = "dupof"};
+    block_w rw = {.fd = rfd, .cap = 65536, .start = lo - r->base, .name = "roots"};
+    dw.buf = xmalloc(dw.cap * 8);
+    rw.buf = xmalloc(rw.cap * 8);
+    sbuf vg = SBUF_INIT, vu = SBUF_INIT;
+    uint64_t unresolved = 0, checked = 0, failed_checks = 0;
     const void *rec = NULL;
     size_t len;
     int got = rc ? 0 : xs_next(xs, &rec, &len, e);
     if (got < 0) rc = -1;
-    for (uint64_t k = 0; k < r->ndocs && rc == 0; k++) {
-        uint64_t g = r->base + k, dupof = DD_NONE, root = g;
-        if (got == 1 && ((const uint64_t *)rec)[0] == g) {
+    for (uint64_t g = lo; g < hi && rc == 0; g++) {
+        uint64_t dupof = DD_NONE, root = g;
+        int loaded = 0;
+        while (got == 1 && ((const uint64_t *)rec)[0] == g) {
+            /* Records of one partner u are adjacent, the exact flag last. */
             const uint64_t *p = rec;
             uint64_t u = p[1];
             int exact = 0;
-            while (got == 1 && ((const uint64_t *)rec)[0] == g) {
-                p = rec;
-                if (p[1] == u && p[2]) exact = 1;
+            while (got == 1 && ((const uint64_t *)rec)[0] == g && ((const uint64_t *)rec)[1] == u) {
+                if (((const uint64_t *)rec)[2]) exact = 1;
                 got = xs_next(xs, &rec, &len, e);
             }
             if (got < 0) {
                 rc = -1;
                 break;
             }
-            if (root_of(r, &rw, u, &root, e)) {
-                rc = -1;
-                break;
+            if (dupof != DD_NONE) continue;   /* decided by a smaller partner */
+            int pass = 1;
+            if (!exact && r->p->jaccard_check) {
+                if (!loaded && dd_index_vrec(r->idx, g, &vg, e)) {
+                    rc = -1;
+                    break;
+                }
+                loaded = 1;
+                checked++;
+                if (check_pair(r, &vg, u, &vu, &pass, e)) {
+                    rc = -1;
+                    break;
+                }
+                if (!pass) failed_checks++;
             }
-            dupof = u | (exact ? DD_EXACT_BIT : 0);
-            if (exact) atomic_fetch_add(&r->removed_exact, 1);
-            else atomic_fetch_add(&r->removed_minhash, 1);
-            atomic_fetch_add(&r->removed, 1);
-            if (insert_removed(r, ins, g, u, root, exact, &tmp, e)) rc = -1;
-        } else if (got == 1 && ((const uint64_t *)rec)[0] < g) {
-            rc = cd_fail(e, CD_EINTERNAL, "pair for an old document");
+            if (pass) dupof = u | (exact ? DD_EXACT_BIT : 0);
         }
-        if (!rc) rc = dd_out_write(&dup, &dupof, 8, e);
-        if (!rc) {
-            rw.buf[rw.n++] = root;
-            if (rw.n == rw.cap) rc = roots_flush(&rw, e);
+        if (rc) break;
+        if (got == 1 && ((const uint64_t *)rec)[0] < g) {
+            rc = cd_fail(e, CD_EINTERNAL, "pair outside this rank's block");
+            break;
         }
+        if (dupof != DD_NONE) {
+            uint64_t u = dupof & ~DD_EXACT_BIT;
+            if (u < r->base) rc = dd_index_u64(r->idx, DD_ROOTS, u, &root, e);   /* final */
+            else if (u >= lo) rc = block_get(&rw, u - lo, &root, e);            /* may be a pointer */
+            else root = u | UNRESOLVED;                                           /* a lower rank's */
+            if (!rc && (root & UNRESOLVED)) unresolved++;
+        }
+        if (!rc) rc = block_put(&dw, dupof, e) || block_put(&rw, root, e);
     }
-    if (!rc) rc = roots_flush(&rw, e);
-    if (!rc && fsync(rw.fd) != 0) rc = cd_fail(e, CD_EIO, "roots: fsync failed");
-    close(rw.fd);
-    free(rw.buf);
-    free(pr);
-    sqlite3_finalize(ins);
-    sbuf_free(&tmp);
+    if (!rc && got == 1) rc = cd_fail(e, CD_EINTERNAL, "pair outside this rank's block");
+    if (!rc) rc = block_flush(&dw, e) || block_flush(&rw, e);
     xs_free(xs);
-    if (rc) dd_out_abort(&dup);
-    else rc = dd_out_close(&dup, NULL, e);
+    sbuf_free(&vg);
+    sbuf_free(&vu);
+    free(dw.buf);
+    free(rw.buf);
+    pthread_mutex_lock(&r->lock);
+    r->st->checked_pairs += checked;
+    r->st->rejected_pairs += failed_checks;
+    pthread_mutex_unlock(&r->lock);
+    /* Every block is written before any rank answers a jump request. */
+    if (sync_fail(r, rc, e)) rc = -1;
+    if (!rc) rc = resolve_roots(r, rfd, lo, hi, unresolved, round, e);
+    if (!rc && (fsync(dfd) != 0 || fsync(rfd) != 0)) rc = cd_fail(e, CD_EIO, "dupof/roots: fsync failed");
+    if (sync_fail(r, rc, e)) rc = -1;
+    if (!rc && r->c->rank == 0) rc = write_ledger(r, dfd, rfd, e);
+    if (dfd >= 0) close(dfd);
+    if (rfd >= 0) close(rfd);
     return rc;
 }
 
@@ -1124,6 +1482,16 @@ static int phase_commit(run_ctx *r, const char *merged, cd_err *e)
         rc = add_file_row(r, st, p, kinds[k][1], e);
         free(p);
     }
+    if (r->p->jaccard_check) {
+        char *p = xasprintf("%s/verify.idx", r->snap->dir);
+        if (!rc) rc = add_file_row(r, st, p, "verify", e);
+        free(p);
+        for (int k = 0; k < r->c->size && !rc; k++) {
+            p = xasprintf("%s/verify-%03d.dat", r->snap->dir, k);
+            rc = add_file_row(r, st, p, "verify", e);
+            free(p);
+        }
+    }
     if (merged) {
         /* The compaction replaces every earlier run and this snapshot's part. */
         if (!rc) rc = add_file_row(r, st, merged, "run", e);
@@ -1282,6 +1650,8 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
     t0 = cd_now();
     rc = phase_rank(r, e);
     if (sync_fail(r, rc, e)) goto out;
+    rc = phase_store(r, e);
+    if (sync_fail(r, rc, e)) goto out;
     /* 3: bands and candidate pairs */
     rc = phase_bands(r, &run_part, &merged, e);
     if (sync_fail(r, rc, e)) goto out;
@@ -1355,6 +1725,8 @@ out:
             st->failed_inputs = r->c->allreduce_sum(r->c->ctx, failed);
             st->bad_records = r->c->allreduce_sum(r->c->ctx, bad);
             st->candidate_pairs = r->c->allreduce_sum(r->c->ctx, st->candidate_pairs);
+            st->checked_pairs = r->c->allreduce_sum(r->c->ctx, st->checked_pairs);
+            st->rejected_pairs = r->c->allreduce_sum(r->c->ctx, st->rejected_pairs);
         }
         st->removed = atomic_load(&r->removed);
         st->removed_exact = atomic_load(&r->removed_exact);

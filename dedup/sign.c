@@ -33,7 +33,8 @@ const param_spec DEDUP_PARAMS[] = {
     {"preset", PARAM_STRING, "fineweb",
      "fineweb: word 5-grams, 14 bands x 8 rows (datatrove/FineWeb, threshold ~0.72); "
      "nemotron: char 24-grams, 20 x 13 (NeMo Curator/Nemotron-CC, threshold ~0.79); "
-     "exact: exact hashes only. Other keys override the preset"},
+     "code: word 5-grams, 32 x 8 (StarCoder-like, 256 permutations, threshold ~0.65, meant with "
+     "jaccard_check: exact at 0.7; case and digits kept); exact: exact hashes only. Other keys override the preset"},
     {"minhash", PARAM_ANY, NULL, "near-duplicate (MinHash-LSH) detection (preset default)"},
     {"exact", PARAM_ANY, NULL, "exact duplicates by XXH3-128 of the normalized key (preset default)"},
     {"exact_key", PARAM_STRING, "text", "text, or url (metadata.url, normalized): URL dedup"},
@@ -43,9 +44,18 @@ const param_spec DEDUP_PARAMS[] = {
     {"rows", PARAM_ANY, NULL, "rows per band (preset default)"},
     {"hash_bits", PARAM_INT, "64", "hash width; 64 (datatrove FineWeb uses 64-bit hashes)"},
     {"seed", PARAM_INT, "1", "seed of the shingle hash and the permutations"},
-    {"keep", PARAM_STRING, "oldest",
-     "which document of a duplicate set to keep: oldest (earliest metadata.snapshot, then smallest id), "
-     "newest, longest, quality (highest metadata.quality)"},
+    {"keep", PARAM_ANY, NULL,
+     "which document of a duplicate set to keep: oldest (default; earliest metadata.snapshot, then smallest id), "
+     "newest, longest, quality (highest metadata.quality), or a list of keys applied in turn (then smallest id): "
+     "shortcuts license (metadata.license_decision == allow first), stars_desc, date_desc, oldest, newest, "
+     "longest, quality, or maps {key: metadata.NAME | length, order: asc|desc, type: string|number, "
+     "missing: NUMBER, prefer: VALUE}; see docs/dedup.md"},
+    {"jaccard_check", PARAM_STRING, "none",
+     "verify LSH candidates: none (accept every bucket collision), signature (fraction of equal MinHash rows), "
+     "exact (true Jaccard of the shingle sets); exact-hash pairs are never checked"},
+    {"jaccard_threshold", PARAM_DOUBLE, "0.7", "similarity a candidate needs with jaccard_check (StarCoder: 0.7)"},
+    {"jaccard_candidates", PARAM_INT, "8",
+     "K: with jaccard_check, a new member of a bucket is checked against the bucket's K earliest members"},
     {"lowercase", PARAM_BOOL, "true", "normalization: case folding (datatrove simplify_text)"},
     {"punctuation", PARAM_BOOL, "true", "normalization: punctuation becomes spaces (datatrove)"},
     {"whitespace", PARAM_BOOL, "true", "normalization: collapse whitespace (datatrove)"},
@@ -75,6 +85,102 @@ static int pick_bool(const cfg_params *p, const char *name, int dflt, int *out, 
     return n ? cfg_to_bool(n, out, e) : 0;
 }
 
+/* One entry of a keep list: a shortcut name or a map. */
+static int parse_keep_entry(const cfg_node *n, dedup_keep_key *k, cd_err *e)
+{
+    memset(k, 0, sizeof *k);
+    k->what = DEDUP_KK_META;
+    if (n->kind == CFG_SCALAR) {
+        const char *v = n->value;
+        if (!strcmp(v, "license")) {
+            snprintf(k->name, sizeof k->name, "license_decision");
+            k->has_prefer = 1;
+            snprintf(k->prefer, sizeof k->prefer, "allow");
+        } else if (!strcmp(v, "stars_desc") || !strcmp(v, "stars")) {
+            snprintf(k->name, sizeof k->name, "stars");
+            k->numeric = k->desc = 1;
+        } else if (!strcmp(v, "date_desc") || !strcmp(v, "date")) {
+            snprintf(k->name, sizeof k->name, "date");
+            k->desc = 1;
+        } else if (!strcmp(v, "oldest") || !strcmp(v, "newest")) {
+            snprintf(k->name, sizeof k->name, "snapshot");
+            k->desc = !strcmp(v, "newest");
+        } else if (!strcmp(v, "longest")) {
+            k->what = DEDUP_KK_LENGTH;
+            k->numeric = k->desc = 1;
+        } else if (!strcmp(v, "quality")) {
+            snprintf(k->name, sizeof k->name, "quality");
+            k->numeric = k->desc = 1;
+            k->missing = -INFINITY;
+        } else {
+            return cfg_error(e, n, "dedup: unknown keep key '%s' (license, stars_desc, date_desc, oldest, newest, "
+                                   "longest, quality, or a map {key: metadata.NAME, order: desc, ...})", v);
+        }
+        return 0;
+    }
+    if (n->kind != CFG_MAP) return cfg_error(e, n, "dedup: a keep entry is a name or a map");
+    const cfg_node *key = cfg_map_get(n, "key"), *ord = cfg_map_get(n, "order"), *ty = cfg_map_get(n, "type");
+    const cfg_node *mi = cfg_map_get(n, "missing"), *pr = cfg_map_get(n, "prefer");
+    for (size_t i = 0; i < n->len; i++) {
+        const char *kn = n->keys[i];
+        if (strcmp(kn, "key") && strcmp(kn, "order") && strcmp(kn, "type") && strcmp(kn, "missing") &&
+            strcmp(kn, "prefer"))
+            return cfg_error(e, n, "dedup: unknown field '%s' in a keep entry (key, order, type, missing, prefer)", kn);
+    }
+    if (!key || key->kind != CFG_SCALAR) return cfg_error(e, n, "dedup: a keep entry needs key: metadata.NAME or length");
+    if (!strcmp(key->value, "length")) {
+        k->what = DEDUP_KK_LENGTH;
+        k->numeric = 1;
+    } else if (!strncmp(key->value, "metadata.", 9) && key->value[9] && strlen(key->value + 9) < sizeof k->name) {
+        snprintf(k->name, sizeof k->name, "%s", key->value + 9);
+    } else {
+        return cfg_error(e, key, "dedup: keep key must be metadata.NAME (NAME under 64 bytes) or length");
+    }
+    if (ord) {
+        if (ord->kind == CFG_SCALAR && !strcmp(ord->value, "desc")) k->desc = 1;
+        else if (!(ord->kind == CFG_SCALAR && !strcmp(ord->value, "asc")))
+            return cfg_error(e, ord, "dedup: order must be asc or desc");
+    }
+    if (ty) {
+        if (ty->kind == CFG_SCALAR && !strcmp(ty->value, "number")) k->numeric = 1;
+        else if (!(ty->kind == CFG_SCALAR && !strcmp(ty->value, "string")))
+            return cfg_error(e, ty, "dedup: type must be string or number");
+    }
+    if (mi) {
+        if (cfg_to_double(mi, &k->missing, e)) return -1;
+        k->numeric = 1;
+    }
+    if (pr) {
+        if (pr->kind != CFG_SCALAR || strlen(pr->value) >= sizeof k->prefer)
+            return cfg_error(e, pr, "dedup: prefer must be a short string");
+        k->has_prefer = 1;
+        snprintf(k->prefer, sizeof k->prefer, "%s", pr->value);
+    }
+    return 0;
+}
+
+static int parse_keep(const cfg_node *n, dedup_params *o, cd_err *e)
+{
+    o->keep = DEDUP_KEEP_OLDEST;
+    if (!n) return 0;
+    if (n->kind == CFG_SCALAR) {
+        const char *keep = n->value;
+        if (!strcmp(keep, "oldest")) o->keep = DEDUP_KEEP_OLDEST;
+        else if (!strcmp(keep, "newest")) o->keep = DEDUP_KEEP_NEWEST;
+        else if (!strcmp(keep, "longest")) o->keep = DEDUP_KEEP_LONGEST;
+        else if (!strcmp(keep, "quality")) o->keep = DEDUP_KEEP_QUALITY;
+        else return cd_fail(e, CD_ECONFIG, "dedup: keep must be oldest, newest, longest, quality or a list, not '%s'", keep);
+        return 0;
+    }
+    if (n->kind != CFG_SEQ || n->len == 0) return cfg_error(e, n, "dedup: keep must be a policy name or a non-empty list");
+    if (n->len > DEDUP_MAX_KEEP_KEYS) return cfg_error(e, n, "dedup: at most %d keep keys", DEDUP_MAX_KEEP_KEYS);
+    o->keep = DEDUP_KEEP_COMPOSITE;
+    o->nkeep_keys = (int)n->len;
+    for (size_t i = 0; i < n->len; i++)
+        if (parse_keep_entry(n->items[i], &o->keep_keys[i], e)) return -1;
+    return 0;
+}
+
 int dedup_params_from_cfg(const cfg_params *p, dedup_params *o, cd_err *e)
 {
     memset(o, 0, sizeof *o);
@@ -86,10 +192,14 @@ int dedup_params_from_cfg(const cfg_params *p, dedup_params *o, cd_err *e)
     } else if (!strcmp(preset, "nemotron")) {
         /* NeMo Curator fuzzy dedup as used for Nemotron-CC: char 24-grams, 20 bands x 13. */
         shingle = DEDUP_SHINGLE_CHAR, ngram = 24, bands = 20, rows = 13;
+    } else if (!strcmp(preset, "code")) {
+        /* StarCoder/BigCode near-dedup: word 5-grams, 256 permutations, Jaccard 0.7;
+         * 32 x 8 (more sensitive than datasketch's 25 x 10) with a Jaccard check. */
+        shingle = DEDUP_SHINGLE_WORD, ngram = 5, bands = 32, rows = 8;
     } else if (!strcmp(preset, "exact")) {
         shingle = DEDUP_SHINGLE_WORD, ngram = 5, bands = 14, rows = 8, minhash = 0;
     } else {
-        return cd_fail(e, CD_ECONFIG, "dedup: unknown preset '%s' (fineweb, nemotron, exact)", preset);
+        return cd_fail(e, CD_ECONFIG, "dedup: unknown preset '%s' (fineweb, nemotron, code, exact)", preset);
     }
     snprintf(o->preset, sizeof o->preset, "%s", preset);
     const cfg_node *sh = param_node(p, "shingle");
@@ -114,17 +224,32 @@ int dedup_params_from_cfg(const cfg_params *p, dedup_params *o, cd_err *e)
     else if (!strcmp(key, "url")) o->exact_key = DEDUP_KEY_URL;
     else return cd_fail(e, CD_ECONFIG, "dedup: exact_key must be text or url, not '%s'", key);
     o->seed = (uint64_t)param_int(p, "seed");
-    const char *keep = param_str(p, "keep");
-    if (!strcmp(keep, "oldest")) o->keep = DEDUP_KEEP_OLDEST;
-    else if (!strcmp(keep, "newest")) o->keep = DEDUP_KEEP_NEWEST;
-    else if (!strcmp(keep, "longest")) o->keep = DEDUP_KEEP_LONGEST;
-    else if (!strcmp(keep, "quality")) o->keep = DEDUP_KEEP_QUALITY;
-    else return cd_fail(e, CD_ECONFIG, "dedup: keep must be oldest, newest, longest or quality, not '%s'", keep);
+    if (parse_keep(param_node(p, "keep"), o, e)) return -1;
+    const char *chk = param_str(p, "jaccard_check");
+    if (!strcmp(chk, "none")) o->jaccard_check = DEDUP_CHECK_NONE;
+    else if (!strcmp(chk, "signature")) o->jaccard_check = DEDUP_CHECK_SIGNATURE;
+    else if (!strcmp(chk, "exact")) o->jaccard_check = DEDUP_CHECK_EXACT;
+    else return cd_fail(e, CD_ECONFIG, "dedup: jaccard_check must be none, signature or exact, not '%s'", chk);
+    o->jaccard_threshold = param_double(p, "jaccard_threshold");
+    if (!(o->jaccard_threshold >= 0.0 && o->jaccard_threshold <= 1.0))
+        return cd_fail(e, CD_ECONFIG, "dedup: jaccard_threshold must be between 0 and 1");
+    int64_t k = param_int(p, "jaccard_candidates");
+    if (k < 1 || k > 1024) return cd_fail(e, CD_ECONFIG, "dedup: jaccard_candidates must be 1..1024");
+    o->jaccard_candidates = (int)k;
+    if (o->jaccard_check && !o->minhash)
+        return cd_fail(e, CD_ECONFIG, "dedup: jaccard_check needs minhash (exact pairs are never checked)");
     o->norm.lowercase = param_bool(p, "lowercase");
     o->norm.punctuation = param_bool(p, "punctuation");
     o->norm.whitespace = param_bool(p, "whitespace");
     o->norm.diacritics = param_bool(p, "diacritics");
     o->norm.digits = param_bool(p, "digits");
+    if (!strcmp(preset, "code")) {
+        /* Code: identifiers keep their case and digits (BigCode splits on
+         * [^A-Za-z_0-9] and lowercases nothing); punctuation still splits tokens. */
+        if (!param_given(p, "lowercase")) o->norm.lowercase = 0;
+        if (!param_given(p, "digits")) o->norm.digits = 0;
+        if (!param_given(p, "diacritics")) o->norm.diacritics = 0;
+    }
     if (param_bool(p, "exact_normalize")) o->exact_norm = o->norm;
     else memset(&o->exact_norm, 0, sizeof o->exact_norm);
     return 0;
@@ -155,6 +280,9 @@ void dedup_params_signature(const dedup_params *p, sbuf *out)
                 (unsigned long long)p->seed, p->norm.lowercase, p->norm.punctuation, p->norm.whitespace,
                 p->norm.diacritics, p->norm.digits, p->exact_norm.lowercase, p->exact_norm.punctuation,
                 p->exact_norm.whitespace, p->exact_norm.diacritics, p->exact_norm.digits);
+    /* The check changes what the index stores (verification records), not
+     * the signatures: recorded only when on, so older indexes still match. */
+    if (p->jaccard_check) sbuf_printf(out, " verify=%s", p->jaccard_check == DEDUP_CHECK_EXACT ? "exact" : "signature");
 }
 
 double dedup_lsh_probability(double s, int bands, int rows)
@@ -300,7 +428,46 @@ struct dedup_signer {
     uint64_t *a, *b, *sig;  /* npad each */
     uint64_t block[SHINGLE_BLOCK];
     size_t nblock;
+    sbuf *collect;          /* shingle hashes go here too, when set */
 };
+
+void dedup_signer_collect(dedup_signer *s, sbuf *out) { s->collect = out; }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t dedup_hash_set(uint64_t *h, size_t n)
+{
+    if (n < 2) return n;
+    qsort(h, n, sizeof *h, cmp_u64);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (h[i] != h[k - 1]) h[k++] = h[i];
+    return k;
+}
+
+double dedup_set_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    if (!na && !nb) return 1.0;
+    size_t i = 0, j = 0, inter = 0;
+    while (i < na && j < nb) {
+        if (a[i] == b[j]) inter++, i++, j++;
+        else if (a[i] < b[j]) i++;
+        else j++;
+    }
+    return (double)inter / (double)(na + nb - inter);
+}
+
+double dedup_signature_similarity(const uint64_t *a, const uint64_t *b, size_t n)
+{
+    if (!n) return 1.0;
+    size_t eq = 0;
+    for (size_t i = 0; i < n; i++) eq += a[i] == b[i];
+    return (double)eq / (double)n;
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -346,7 +513,9 @@ static void flush_block(dedup_signer *s)
 
 static inline void add_shingle(dedup_signer *s, const char *p, size_t n)
 {
-    s->block[s->nblock++] = XXH3_64bits_withSeed(p, n, s->p.seed);
+    uint64_t h = XXH3_64bits_withSeed(p, n, s->p.seed);
+    s->block[s->nblock++] = h;
+    if (s->collect) sbuf_append(s->collect, &h, sizeof h);
     if (s->nblock == SHINGLE_BLOCK) flush_block(s);
 }
 

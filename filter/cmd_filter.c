@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/pipeline.h"
 #include "filter/filter.h"
+#include "filter/fasttext_shim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +19,38 @@ static int cmd_langid(int argc, char **argv)
     cli_args a;
     if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
     if (a.help) {
-        printf("usage: corpusd langid [FILE|-]\n\n"
-               "Identifies the language of each input line (one document per line) with CLD2\n"
-               "and prints LANG<TAB>SCORE: an ISO 639-1 code where one exists (\"un\" when\n"
-               "unknown) and the share of the line's letters in that language (0..1).\n");
+        printf("usage: corpusd langid [FILE|-] [--model MODEL.bin]\n\n"
+               "Identifies the language of each input line (one document per line) and prints\n"
+               "LANG<TAB>SCORE: an ISO 639-1 code where one exists (\"un\" when unknown).\n"
+               "Default CLD2: SCORE is the share of the line's letters in that language.\n"
+               "--model: a fastText lid.176 or GlotLID model; SCORE is the top label's\n"
+               "probability (GlotLID's eng_Latn-style labels are mapped to 639-1 where the\n"
+               "table knows one, else the 639-3 code is printed).\n");
         cli_free(&a);
         return EXIT_OK;
     }
-    static const char *const known[] = {NULL};
+    static const char *const known[] = {"model", NULL};
     if (cli_check(&a, "langid", known) || a.npos > 1) {
-        if (a.npos > 1) fprintf(stderr, "usage: corpusd langid [FILE|-]\n");
+        if (a.npos > 1) fprintf(stderr, "usage: corpusd langid [FILE|-] [--model MODEL.bin]\n");
         cli_free(&a);
         return EXIT_USAGE;
+    }
+    ft_shim *ft = NULL;
+    if (cli_get(&a, "model")) {
+        char msg[512];
+        ft = ft_shim_load(cli_get(&a, "model"), msg, sizeof msg);
+        if (!ft) {
+            fprintf(stderr, "corpusd langid: %s\n", msg);
+            cli_free(&a);
+            return EXIT_USAGE;
+        }
     }
     FILE *f = stdin;
     if (a.npos == 1 && strcmp(a.pos[0], "-")) {
         f = fopen(a.pos[0], "rb");
         if (!f) {
             perror(a.pos[0]);
+            ft_shim_free(ft);
             cli_free(&a);
             return EXIT_FAILURES;
         }
@@ -48,19 +63,22 @@ static int cmd_langid(int argc, char **argv)
         if (n && line[n - 1] == '\n') n--;
         if (n && line[n - 1] == '\r') n--;
         filter_lang r;
-        if (filter_langid(line, (size_t)n, &r)) {
+        if (ft) {
+            filter_langid_ft(ft, line, (size_t)n, &r);
+        } else if (filter_langid(line, (size_t)n, &r)) {
             fprintf(stderr, "corpusd langid: built without CLD2 (install libcld2-dev)\n");
             rc = EXIT_FAILURES;
             break;
         }
-        printf("%s\t%.4f\n", r.code, r.score);
+        printf(ft ? "%s\t%.6f\n" : "%s\t%.4f\n", r.code, r.score);
     }
     free(line);
     if (f != stdin) fclose(f);
+    ft_shim_free(ft);
     cli_free(&a);
     return rc;
 }
-CORPUSD_COMMAND("langid", "print LANG<TAB>SCORE for each input line (CLD2)", cmd_langid)
+CORPUSD_COMMAND("langid", "print LANG<TAB>SCORE for each input line (CLD2, or --model fastText)", cmd_langid)
 
 static int cmd_filter(int argc, char **argv)
 {
@@ -148,3 +166,63 @@ static int cmd_regex(int argc, char **argv) { return cli_stage_main("regex", arg
 CORPUSD_COMMAND("regex", "keep or drop documents of JSONL files by PCRE2 rules", cmd_regex)
 static int cmd_quality(int argc, char **argv) { return cli_stage_main("quality_classifier", argc, argv); }
 CORPUSD_COMMAND("quality_classifier", "score documents of JSONL files with a fastText classifier", cmd_quality)
+
+typedef struct words_out {
+    const char *text;
+    int first;
+} words_out;
+
+static void words_print(void *arg, size_t off, size_t len, size_t nch)
+{
+    (void)nch;
+    words_out *o = arg;
+    if (!o->first) putchar(' ');
+    fwrite(o->text + off, 1, len, stdout);
+    o->first = 0;
+}
+
+/* `corpusd words`: the word split of datatrove's rules, for inspection and
+ * for the test against NLTK. Documents are NUL-separated so that they can
+ * hold newlines. */
+static int cmd_words(int argc, char **argv)
+{
+    cli_args a;
+    if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
+    static const char *const known[] = {NULL};
+    if (a.help || cli_check(&a, "words", known) || a.npos > 1) {
+        printf("usage: corpusd words [FILE|-]\n\n"
+               "Splits each NUL-separated input document into words as the datatrove rules\n"
+               "(gopher_quality, gopher_repetition, fineweb) do: NLTK's word_tokenize\n"
+               "(punkt sentences, then the Treebank rules). Prints the words of each\n"
+               "document separated by spaces, one document per line.\n");
+        int rc = a.help ? EXIT_OK : EXIT_USAGE;
+        cli_free(&a);
+        return rc;
+    }
+    FILE *f = stdin;
+    if (a.npos == 1 && strcmp(a.pos[0], "-")) {
+        f = fopen(a.pos[0], "rb");
+        if (!f) {
+            perror(a.pos[0]);
+            cli_free(&a);
+            return EXIT_FAILURES;
+        }
+    }
+    filter_words *w = filter_words_new();
+    char *doc = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getdelim(&doc, &cap, '\0', f)) >= 0) {
+        if (n && doc[n - 1] == '\0') n--;
+        words_out o = {doc, 1};
+        filter_words_split(w, doc, (size_t)n, words_print, &o);
+        putchar('\n');
+    }
+    free(doc);
+    filter_words_free(w);
+    if (f != stdin) fclose(f);
+    cli_free(&a);
+    return EXIT_OK;
+}
+CORPUSD_COMMAND("words", "print the words of NUL-separated documents as datatrove's rules split them (NLTK)",
+                cmd_words)

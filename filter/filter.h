@@ -40,18 +40,43 @@ void filter_scratch_free(filter_scratch *s);
  * segmentation) instead of whitespace; -1 when built without ICU. */
 int filter_scratch_use_icu(filter_scratch *s, int on);
 
+/* ------------------------------------------------------------ word split */
+
+/* NLTK's word_tokenize (punkt sentences, then NLTKWordTokenizer), as
+ * datatrove's rules split words; see filter/words.c for what is exact.
+ * fn gets each token as a span of text (byte offset, bytes, code points).
+ * Returns the number of tokens. One filter_words per thread. */
+typedef void (*filter_word_fn)(void *arg, size_t off, size_t len, size_t nch);
+typedef struct filter_words filter_words;
+filter_words *filter_words_new(void);
+void filter_words_free(filter_words *w);
+size_t filter_words_split(filter_words *w, const char *text, size_t n, filter_word_fn fn, void *arg);
+
 /* ------------------------------------------------------- language id (CLD2) */
 
 typedef struct filter_lang {
     char code[16];      /* ISO 639-1 where one exists ("en", "zh"), else CLD2's code; "un" unknown */
     double score;       /* share of the text in that language, 0..1 */
-    int reliable;       /* CLD2's is_reliable */
+    int reliable;       /* CLD2's is_reliable (1 for fastText) */
+    char script[8];     /* GlotLID's ISO 15924 script ("Latn"), else "" */
 } filter_lang;
 
 /* Returns 0, or -1 when no language identifier was built in. */
 int filter_langid(const char *text, size_t n, filter_lang *out);
 /* 1 for languages written without spaces between words (zh, ja, th, lo, km, my, bo). */
 int filter_lang_unspaced(const char *code);
+
+/* fastText backend (lid.176 / GlotLID model loaded with ft_shim_load from
+ * filter/fasttext_shim.h): the top label and its probability on the text
+ * with newlines as spaces. Always returns 0 ("un", 0 when nothing is
+ * predicted). */
+struct ft_shim;
+int filter_langid_ft(const struct ft_shim *m, const char *text, size_t n, filter_lang *out);
+/* Maps a fastText label without its "__label__" prefix ("en", "eng_Latn")
+ * to ISO 639-1 where the table knows one, else keeps the code. */
+void filter_lang_from_label(const char *label, double prob, filter_lang *out);
+/* The 639-3 -> 639-1 table (sorted by 639-3 code), for tests and docs. */
+size_t filter_iso3_table(const char *const (**table)[2]);
 
 /* ------------------------------------------------------------ Gopher rules */
 

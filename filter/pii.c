@@ -39,6 +39,7 @@ int filter_langid(const char *text, size_t n, filter_lang *out)
     memcpy(out->code, code, sizeof out->code);
     out->score = pct / 100.0;
     out->reliable = rel;
+    out->script[0] = 0;
     return rc;
 }
 

@@ -13,6 +13,7 @@
  */
 #include "core/stage.h"
 #include "filter/filter.h"
+#include "filter/fasttext_shim.h"
 
 #include <malloc.h>
 #include <stddef.h>
@@ -113,12 +114,17 @@ static const param_spec LANGID_PARAMS[] = {
      "keep when language_score > threshold; 0.65 is datatrove's LanguageFilter default (FineWeb)"},
     {"max_bytes", PARAM_SIZE, "0", "identify on the first N bytes only (0: the whole text; corpusd)"},
     {"drop", PARAM_BOOL, "true", "false: only annotate metadata.language / language_score"},
+    {"backend", PARAM_STRING, "cld2",
+     "cld2 (built in; score = share of the letters) or fasttext (a user-supplied lid.176 or GlotLID model "
+     "in `model`; score = the top label's probability, as datatrove's FT176LID/GlotLID)"},
+    {"model", PARAM_STRING, "", "fastText language-ID model (.bin/.ftz) for backend: fasttext"},
     {0},
 };
 
 typedef struct langid_full {
     langid_shared s;
     int drop;
+    ft_shim *ft;    /* backend: fasttext */
 } langid_full;
 
 static int langid_init(const cfg_params *p, void **shared, cd_err *e)
@@ -136,6 +142,33 @@ static int langid_init(const cfg_params *p, void **shared, cd_err *e)
     l->s.threshold = param_double(p, "threshold");
     l->s.max_bytes = param_size(p, "max_bytes");
     l->drop = param_bool(p, "drop");
+    const char *backend = param_str(p, "backend"), *model = param_str(p, "model");
+    if (!strcmp(backend, "fasttext")) {
+        char msg[512];
+        if (!*model) {
+            langset_free(&l->s.keep);
+            free(l);
+            return cd_fail(e, CD_ECONFIG, "langid: backend fasttext needs model: PATH (lid.176.bin or GlotLID)");
+        }
+        l->ft = ft_shim_load(model, msg, sizeof msg);
+        if (!l->ft) {
+            langset_free(&l->s.keep);
+            free(l);
+            return cd_fail(e, CD_ECONFIG, "langid: %s", msg);
+        }
+        *shared = l;
+        return 0;
+    }
+    if (strcmp(backend, "cld2")) {
+        langset_free(&l->s.keep);
+        free(l);
+        return cd_fail(e, CD_ECONFIG, "langid: backend must be cld2 or fasttext, not '%s'", backend);
+    }
+    if (*model) {
+        langset_free(&l->s.keep);
+        free(l);
+        return cd_fail(e, CD_ECONFIG, "langid: model is only used with backend: fasttext");
+    }
     filter_lang probe;
     if (filter_langid("hello", 5, &probe) != 0) {
         langset_free(&l->s.keep);
@@ -150,6 +183,7 @@ static void langid_fini(void *shared)
 {
     langid_full *l = shared;
     if (!l) return;
+    ft_shim_free(l->ft);
     langset_free(&l->s.keep);
     free(l);
 }
@@ -162,9 +196,15 @@ static int langid_process(stage *st, doc_batch *b, cd_err *e)
         filter_lang r;
         size_t n = d->text_len;
         if (l->s.max_bytes > 0 && n > (size_t)l->s.max_bytes) n = (size_t)l->s.max_bytes;
-        filter_langid(d->text, n, &r);
+        if (l->ft)
+            filter_langid_ft(l->ft, d->text, n, &r);
+        else
+            filter_langid(d->text, n, &r);
         doc_meta_set_str(d, "language", r.code);
-        doc_meta_set_num(d, "language_score", (double)(int)(r.score * 10000 + 0.5) / 10000);
+        if (r.script[0]) doc_meta_set_str(d, "language_script", r.script);
+        /* CLD2's score is a whole percentage; fastText's a float probability */
+        double scale = l->ft ? 1e6 : 1e4;
+        doc_meta_set_num(d, "language_score", (double)(int64_t)(r.score * scale + 0.5) / scale);
         if (!l->drop) continue;
         if (!l->s.keep.any && !langset_has(&l->s.keep, r.code, strlen(r.code))) {
             drop_with(d, (filter_verdict){"langid_language", r.score});
@@ -177,7 +217,7 @@ static int langid_process(stage *st, doc_batch *b, cd_err *e)
 
 static const stage_ops langid_stage = {
     .name = "langid",
-    .summary = "language identification (CLD2): metadata.language/language_score; keep configured languages",
+    .summary = "language identification (CLD2 or a fastText model): metadata.language/language_score; keep configured languages",
     .params = LANGID_PARAMS,
     .init = langid_init,
     .fini = langid_fini,

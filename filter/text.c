@@ -8,9 +8,7 @@
  * thresholds make the same decisions:
  *  - lengths are code points (Python's len), never bytes;
  *  - "words" are either NeMo's str.split() (Unicode whitespace) or, for the
- *    datatrove rules, an approximation of NLTK's Treebank word_tokenize:
- *    whitespace-separated chunks with leading and trailing punctuation split
- *    off as their own tokens ("..." stays one token);
+ *    datatrove rules, NLTK's word_tokenize as written in filter/words.c;
  *  - equal lines, paragraphs and n-grams are found through 64-bit XXH3
  *    hashes (a collision would need ~2^32 distinct strings in one document).
  *
@@ -95,19 +93,6 @@ static int is_digit_cp(uint32_t c)
 #endif
 }
 
-/* Punctuation and symbols, split off word edges by the Treebank tokenizer. */
-static int is_punct_cp(uint32_t c)
-{
-    if (c < 0x80) return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
-                         (c >= 0x7B && c <= 0x7E);
-#ifdef HAVE_UTF8PROC
-    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
-    return k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_SO;
-#else
-    return (c >= 0x2010 && c <= 0x205E) || (c >= 0x3000 && c <= 0x303F);
-#endif
-}
-
 /* -------------------------------------------------------------- scratch */
 
 typedef struct tok {
@@ -130,6 +115,8 @@ struct filter_scratch {
     htab ht;
     sbuf buf;
     int icu;             /* split words with ICU's word break iterator */
+    filter_words *words; /* NLTK word_tokenize emulation */
+    const char *tb_text; /* the text being split (for tb_push) */
 #ifdef HAVE_ICU
     UBreakIterator *bi;
 #endif
@@ -146,6 +133,7 @@ void filter_scratch_free(filter_scratch *s)
     free(s->ht.vals);
     free(s->ht.first);
     sbuf_free(&s->buf);
+    filter_words_free(s->words);
 #ifdef HAVE_ICU
     if (s->bi) ubrk_close(s->bi);
 #endif
@@ -310,64 +298,22 @@ static void tokenize_ws(filter_scratch *s, const char *text, size_t n)
     }
 }
 
-/* Approximates NLTK's word_tokenize: chunks split on whitespace, then
- * leading and trailing punctuation become single-character tokens, except a
- * trailing "..." which stays one token. */
+static void tb_push(void *arg, size_t off, size_t len, size_t nch)
+{
+    filter_scratch *s = arg;
+    tok_push(s, off, len, nch, s->tb_text);
+}
+
+/* NLTK's word_tokenize, as datatrove splits words (filter/words.c). */
 static void tokenize_tb(filter_scratch *s, const char *text, size_t n)
 {
 #ifdef HAVE_ICU
     if (s->icu && tokenize_icu(s, text, n) == 0) return;
 #endif
-    const unsigned char *u = (const unsigned char *)text;
     s->ntoks = 0;
-    size_t i = 0;
-    while (i < n) {
-        size_t l;
-        uint32_t c = dec(u + i, n - i, &l);
-        if (is_space_cp(c)) {
-            i += l;
-            continue;
-        }
-        size_t st = i;
-        while (i < n) {
-            c = dec(u + i, n - i, &l);
-            if (is_space_cp(c)) break;
-            i += l;
-        }
-        size_t en = i;
-        /* leading punctuation */
-        while (st < en) {
-            c = dec(u + st, en - st, &l);
-            if (!is_punct_cp(c)) break;
-            tok_push(s, st, l, 1, text);
-            st += l;
-        }
-        if (st == en) continue;
-        /* trailing punctuation, collected right to left */
-        size_t tail_start = en;
-        while (tail_start > st) {
-            size_t p = tail_start - 1;
-            while (p > st && (u[p] & 0xC0) == 0x80) p--;
-            c = dec(u + p, en - p, &l);
-            if (!is_punct_cp(c)) break;
-            tail_start = p;
-        }
-        if (tail_start == st) { /* cannot happen: st is not punctuation */
-            tail_start = en;
-        }
-        tok_push(s, st, tail_start - st, filter_utf8_len(text + st, tail_start - st), text);
-        size_t p = tail_start;
-        while (p < en) {
-            if (en - p >= 3 && !memcmp(u + p, "...", 3)) {
-                tok_push(s, p, 3, 3, text);
-                p += 3;
-                continue;
-            }
-            c = dec(u + p, en - p, &l);
-            tok_push(s, p, l, 1, text);
-            p += l;
-        }
-    }
+    if (!s->words) s->words = filter_words_new();
+    s->tb_text = text;
+    filter_words_split(s->words, text, n, tb_push, s);
 }
 
 /* ----------------------------------------------------------- small helpers */

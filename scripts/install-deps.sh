@@ -8,7 +8,9 @@ BUILD="build-essential pkg-config"
 LIBS="zlib1g-dev libzstd-dev zstd libxxhash-dev libpcre2-dev libsqlite3-dev sqlite3 \
  libyaml-dev libcurl4-openssl-dev libarchive-dev libisal-dev libxml2-dev libcld2-dev \
  libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libdeflate-dev libicu-dev"
-TEST="clang libclang-rt-14-dev python3 python3-numpy chromium libfasttext-dev fasttext"
+TEST="clang libclang-rt-14-dev python3 python3-numpy chromium libfasttext-dev fasttext python3-nltk \
+ debian-reference-en debian-reference-de debian-reference-es debian-reference-fr debian-reference-it \
+ debian-reference-ja debian-reference-pt debian-reference-zh-cn"
 MPI="openmpi-bin libopenmpi-dev"
 BENCH="isal libdeflate-tools lynx time python3-xxhash libgumbo-dev"
 

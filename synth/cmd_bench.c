@@ -121,15 +121,21 @@ static double measure_gemm(void)
 
 static int cmd_bench_gen(int argc, char **argv)
 {
-    static const char *const bools[] = {"random-weights", NULL};
+    static const char *const bools[] = {"random-weights", "no-graphs", "shared-prompt", NULL};
     static const char *const known[] = {"config", "model", "random-weights", "batch", "prompt-len", "gen-len", "threads",
-                                        "backend", "seed", "dtype", "prefill-chunk", NULL};
+                                        "backend", "seed", "dtype", "prefill-chunk", "no-graphs", "ssm-state", "shared-prompt", "time-limit", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
         printf("usage: corpusd bench-gen (--model DIR | --config CONFIG.json --random-weights) [--batch B]\n"
                "                         [--prompt-len L] [--gen-len G] [--threads N] [--backend cpu|cuda]\n"
-               "                         [--prefill-chunk T]  (tokens per prefill call, default 8192)\n\n"
+               "                         [--prefill-chunk T]  (tokens per prefill call, default 8192)\n"
+               "                         [--no-graphs]  (CUDA: launch the decode step without CUDA graphs)\n"
+               "                         [--ssm-state f32|bf16]  (Mamba state storage, default f32)\n"
+               "                         [--shared-prompt]  (prefill one prompt and copy its caches to all B\n"
+               "                          sequences: times decode at batch B without B prefills)\n"
+               "                         [--time-limit S]  (stop decoding after S seconds; figures over the\n"
+               "                          steps done)\n\n"
                "Prefills B prompts of L random tokens at once, then decodes G steps for all B, and\n"
                "reports tokens/s against the memory bandwidth and the BLAS sgemm peak measured here.\n");
         cli_free(&a);
@@ -164,6 +170,9 @@ static int cmd_bench_gen(int argc, char **argv)
         cli_free(&a);
         return EXIT_FAILURES;
     }
+    if (cli_has(&a, "no-graphs")) synth_model_use_graphs(m, 0);
+    int state_bf16 = cli_get(&a, "ssm-state") && !strcmp(cli_get(&a, "ssm-state"), "bf16");
+    synth_model_set_bf16_state(m, state_bf16);
     const synth_config *c = synth_model_config(m);
     int on_cpu = !strcmp(synth_model_backend(m), "cpu");
     const synth_backend *be = synth_model_backend_ops(m);
@@ -175,7 +184,9 @@ static int cmd_bench_gen(int argc, char **argv)
     synth_seq **seqs = xcalloc((size_t)B, sizeof *seqs);
     int32_t *toks = xmalloc((size_t)B * L * sizeof *toks);
     int *ntok = xmalloc((size_t)B * sizeof *ntok);
-    float *logits = xmalloc((size_t)B * c->vocab * sizeof *logits);
+    int32_t *next = xcalloc((size_t)B, sizeof *next);   /* each sequence's next token */
+    synth_sample_row *rows = xmalloc((size_t)B * sizeof *rows);
+    for (int i = 0; i < B; i++) rows[i] = (synth_sample_row){i, 0, 0, 1, 0};   /* greedy, on the backend */
     uint64_t r = 12345;
     for (int i = 0; i < B * L; i++) {
         r = r * 6364136223846793005ull + 1442695040888963407ull;
@@ -189,7 +200,7 @@ static int cmd_bench_gen(int argc, char **argv)
     {   /* warm-up: fault the mapped weights in and size the scratch buffers */
         synth_seq *w = synth_seq_new(m, 4);
         int one = 1;
-        if (!w || synth_forward(m, &w, 1, toks, &one, 0, logits, &e)) code = EXIT_FAILURES;
+        if (!w || synth_forward(m, &w, 1, toks, &one, 0, NULL, &e)) code = EXIT_FAILURES;
         synth_seq_free(w);
     }
     /* Prefill in calls of at most `chunk` tokens: whole prompts packed
@@ -197,35 +208,44 @@ static int cmd_bench_gen(int argc, char **argv)
     int chunk = cli_get(&a, "prefill-chunk") ? atoi(cli_get(&a, "prefill-chunk")) : 8192;
     if (chunk < 1) chunk = 8192;
     double t0 = cd_now();
+    int shared = cli_has(&a, "shared-prompt") && B > 1;
+    int PB = shared ? 1 : B;   /* sequences prefilled */
     if (L <= chunk) {
         int per = chunk / L;
-        for (int i = 0; i < B && code == EXIT_OK; i += per) {
-            int k = B - i < per ? B - i : per;
-            if (synth_forward(m, seqs + i, k, toks + (size_t)i * L, ntok + i, 0, logits + (size_t)i * c->vocab, &e))
+        for (int i = 0; i < PB && code == EXIT_OK; i += per) {
+            int k = PB - i < per ? PB - i : per;
+            if (synth_forward(m, seqs + i, k, toks + (size_t)i * L, ntok + i, 0, NULL, &e) ||
+                synth_sample_rows(m, rows, k, next + i, &e))
                 code = EXIT_FAILURES;
         }
     } else {
-        for (int i = 0; i < B && code == EXIT_OK; i++)
+        for (int i = 0; i < PB && code == EXIT_OK; i++)
             for (int off = 0; off < L && code == EXIT_OK; off += chunk) {
                 int k = L - off < chunk ? L - off : chunk;
-                if (synth_forward(m, &seqs[i], 1, toks + (size_t)i * L + off, &k, 0, logits + (size_t)i * c->vocab, &e))
+                if (synth_forward(m, &seqs[i], 1, toks + (size_t)i * L + off, &k, 0, NULL, &e) ||
+                    (off + k >= L && synth_sample_rows(m, rows, 1, next + i, &e)))
                     code = EXIT_FAILURES;
             }
     }
-    double t_prefill = cd_now() - t0;
+    double t_prefill = cd_now() - t0;   /* the sampling of each prompt's first token synchronised */
+    for (int i = 1; shared && i < B && code == EXIT_OK; i++) {
+        if (synth_seq_copy(seqs[i], seqs[0], &e)) code = EXIT_FAILURES;
+        next[i] = next[0];
+    }
     double t_decode = 0;
     for (int i = 0; i < B; i++) ntok[i] = 1;
+    /* Each decode step: forward of B tokens, then greedy sampling on the
+     * backend (only B token ids come back), both timed. */
+    double limit = cli_get(&a, "time-limit") ? atof(cli_get(&a, "time-limit")) : 0;
+    int G0 = G;
+    t0 = cd_now();
     for (int s = 0; s < G && code == EXIT_OK; s++) {
-        for (int i = 0; i < B; i++) {
-            int best = 0;
-            for (int v = 1; v < c->vocab; v++)
-                if (logits[(size_t)i * c->vocab + v] > logits[(size_t)i * c->vocab + best]) best = v;
-            toks[i] = best;
-        }
-        t0 = cd_now();
-        if (synth_forward(m, seqs, B, toks, ntok, 0, logits, &e)) code = EXIT_FAILURES;
-        t_decode += cd_now() - t0;
+        if (synth_forward(m, seqs, B, next, ntok, 0, NULL, &e) || synth_sample_rows(m, rows, B, next, &e))
+            code = EXIT_FAILURES;
+        if (limit > 0 && cd_now() - t0 > limit && s + 1 < G) G = s + 1;   /* figures over the steps done */
     }
+    t_decode = cd_now() - t0;
+    if (G < G0) printf("decode: stopped after %d of %d steps (--time-limit %.0f s)\n", G, G0, limit);
     if (code != EXIT_OK) fprintf(stderr, "corpusd bench-gen: %s\n", e.msg);
     getrusage(RUSAGE_SELF, &ru1);
     double cpu_s = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
@@ -233,30 +253,34 @@ static int cmd_bench_gen(int argc, char **argv)
     double share = cpu_s / ((cd_now() - wall0) * threads);
     /* Matmul parameters: every weight matrix except the embedding table. */
     double params = (double)synth_config_params(c) - (double)c->vocab * c->hidden;
-    double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * B * L + 2.0 * c->vocab * c->hidden * B;
+    double prefill_flops = 2.0 * (params - (double)c->vocab * c->hidden) * PB * L + 2.0 * c->vocab * c->hidden * PB;
     /* weight bytes read per step: everything but the embedding table (one row of it) */
     double ebytes = (double)c->vocab * c->hidden * synth_model_weight_elem_bytes(m);
     double wbytes = (double)synth_model_weight_bytes(m) - ebytes + ebytes / c->vocab;
     int nM = synth_config_count(c, 'M'), nA = synth_config_count(c, '*');
-    double state = (double)nM * ((double)c->m_heads * c->m_head_dim * c->d_state + (double)(c->d_conv - 1) * c->conv_dim) * 4;
+    double state = (double)nM * ((double)c->m_heads * c->m_head_dim * c->d_state * (state_bf16 ? 2 : 4) +
+                                 (double)(c->d_conv - 1) * c->conv_dim * 4);
     double kv = 2.0 * nA * (L + G / 2.0) * c->n_kv_head * c->head_dim * 4;
     double step_bytes = wbytes + B * (2 * state + kv);   /* states read and written once per step */
     double dec_tps = G ? B * G / t_decode : 0, step_s = G ? t_decode / G : 0;
     double roof_tps = bw / step_bytes * B;
-    printf("model: %d layers (%d M, %d *, %d -), %.1fM parameters, %s backend, %d threads\n", c->n_layer, nM, nA,
-           synth_config_count(c, '-'), synth_config_params(c) / 1e6, synth_model_backend(m), threads);
+    printf("model: %d layers (%d M, %d *, %d -), %.1fM parameters, %s backend, %d threads, %s SSM state\n", c->n_layer,
+           nM, nA, synth_config_count(c, '-'), synth_config_params(c) / 1e6, synth_model_backend(m), threads,
+           state_bf16 ? "bf16" : "fp32");
     if (on_cpu)
         printf("machine: memory read bandwidth %.2f GB/s, sgemm 2048^3 peak %.1f GFLOP/s; this process got %.0f%% of "
                "%d cores while timed (the rest went to other jobs)\n",
                bw / 1e9, peak / 1e9, 100 * share, threads);
     else
         printf("device: copy bandwidth %.1f GB/s (read + write)\n", bw / 1e9);
+    if (shared) printf("prefill: one prompt, its caches copied to the %d sequences (--shared-prompt)\n", B);
     if (peak > 0)
-        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", B, L,
-               t_prefill, B * L / t_prefill, prefill_flops / t_prefill / 1e9, 100 * prefill_flops / t_prefill / peak);
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f GFLOP/s = %.0f%% of the sgemm peak\n", PB,
+               L, t_prefill, PB * L / t_prefill, prefill_flops / t_prefill / 1e9,
+               100 * prefill_flops / t_prefill / peak);
     else
-        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f TFLOP/s\n", B, L, t_prefill,
-               B * L / t_prefill, prefill_flops / t_prefill / 1e12);
+        printf("prefill: batch %d x %d tokens in %.3f s = %.1f tokens/s, %.1f TFLOP/s\n", PB, L, t_prefill,
+               PB * L / t_prefill, prefill_flops / t_prefill / 1e12);
     if (G)
         printf("decode: batch %d, %d steps: %.2f tokens/s, %.2f ms/step (time per output token); bytes per step %.1f MB; "
                "roofline %.2f tokens/s; %.0f%% of roofline (achieved %.2f GB/s)\n",
@@ -266,7 +290,8 @@ static int cmd_bench_gen(int argc, char **argv)
     free(seqs);
     free(toks);
     free(ntok);
-    free(logits);
+    free(rows);
+    free(next);
     synth_model_free(m);
     cli_free(&a);
     return code;

@@ -35,13 +35,14 @@ static int cmd_generate(int argc, char **argv)
     static const char *const bools[] = {"raw", "no-think", NULL};
     static const char *const known[] = {"model", "prompt", "prompts-file", "max-new-tokens", "temperature", "top-p", "top-k",
                                         "seed", "system", "raw", "no-think", "batch", "backend", "threads", "output",
-                                        "prefill-chunk", NULL};
+                                        "prefill-chunk", "ssm-state", NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
         printf("usage: corpusd generate --model DIR (--prompt TEXT | --prompts-file FILE) [--max-new-tokens N]\n"
                "                        [--temperature T] [--top-p P] [--top-k K] [--seed S] [--system TEXT]\n"
-               "                        [--no-think] [--raw] [--batch B] [--prefill-chunk N] [-o OUT.jsonl]\n\n"
+               "                        [--no-think] [--raw] [--batch B] [--prefill-chunk N] [-o OUT.jsonl]\n"
+               "                        [--backend cpu|cuda] [--ssm-state f32|bf16]\n\n"
                "Generates from one prompt (text to stdout) or one prompt per line of FILE\n"
                "(JSON lines {\"prompt\", \"output\", \"tokens\", \"stopped\"}, batched B at a time).\n"
                "Temperature 0 is greedy. Each prompt i samples with seed S + i.\n");
@@ -86,6 +87,7 @@ static int cmd_generate(int argc, char **argv)
         cli_free(&a);
         return EXIT_FAILURES;
     }
+    if (cli_get(&a, "ssm-state") && !strcmp(cli_get(&a, "ssm-state"), "bf16")) synth_model_set_bf16_state(m, 1);
     /* prompts */
     char *file = NULL;
     char **prompts = NULL;

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/stage.h"
+#include "synth/backend.h"
 #include "synth/synth.h"
 
 /* Parses "5,17,42" into ids; -1 on a malformed list. */
@@ -177,19 +178,70 @@ static int64_t parse_size(const char *s)
     return cd_parse_size(buf);
 }
 
+/* The GPU view of `corpusd plan`: the CUDA backend's layout against the
+ * free memory of the GPU here (cudaMemGetInfo through the backend, after
+ * its context is created) or against --gpu-mem. */
+static void plan_gpu_view(const synth_config *c, int batch, int64_t ctx, int sb, int chunk, const char *gpu_mem)
+{
+    double avail = 0;
+    char where[300], b1[32], b2[32];
+    if (gpu_mem) {
+        avail = (double)parse_size(gpu_mem);
+        snprintf(where, sizeof where, "--gpu-mem %s", gpu_mem);
+    } else {
+        char why[256] = "";
+        const synth_backend *cu = synth_cuda_load(why, sizeof why);
+        size_t fr = 0, tot = 0;
+        if (!cu || !cu->mem_info || cu->mem_info(&fr, &tot)) {
+            printf("\nGPU view: no GPU here (%s); --gpu-mem 80GiB plans for a card\n", cu ? "no memory figures" : why);
+            return;
+        }
+        avail = (double)fr;
+        snprintf(where, sizeof where, "free on this GPU (%s total)", human((double)tot, b1, sizeof b1));
+    }
+    if (avail <= 0) {
+        printf("\nGPU view: bad --gpu-mem\n");
+        return;
+    }
+    double usable = avail * 0.97;   /* headroom: allocator rounding, graphs, fragmentation */
+    synth_plan p;
+    synth_plan_gpu(c, batch, ctx, sb, chunk, &p);
+    printf("\nGPU view (CUDA backend: bf16 weights, fp32 KV cache, %s state; %s of %s usable)\n",
+           sb == 2 ? "bf16" : "fp32", human(usable, b1, sizeof b1), where);
+    printf("%-28s %14s %14s\n", "weights", "-", human(p.weight_bytes, b1, sizeof b1));
+    printf("%-28s %14s %14s\n", "per-sequence state", human(p.ssm_bytes_per_seq + p.conv_bytes_per_seq, b1, sizeof b1),
+           human((p.ssm_bytes_per_seq + p.conv_bytes_per_seq) * batch, b2, sizeof b2));
+    printf("%-28s %14s %14s\n", "KV cache", human(p.kv_bytes_per_seq, b1, sizeof b1),
+           human(p.kv_bytes_per_seq * batch, b2, sizeof b2));
+    printf("%-28s %14s %14s\n", "activations + scratch", "-", human(p.act_bytes, b1, sizeof b1));
+    printf("%-28s %14s %14s (%s)\n", "total", "-", human(p.total_bytes, b1, sizeof b1),
+           p.total_bytes <= usable ? "fits" : "does not fit");
+    int maxb = 0;
+    for (int b = 1; b <= 1 << 16; b++) {
+        synth_plan q;
+        synth_plan_gpu(c, b, ctx, sb, chunk, &q);
+        if (q.total_bytes > usable) break;
+        maxb = b;
+    }
+    printf("GPU: largest batch at context %lld: %d\n", (long long)ctx, maxb);
+}
+
 static int cmd_plan(int argc, char **argv)
 {
     static const char *const known[] = {"config", "model", "batch", "context", "weights", "kv", "state", "memory",
-                                        "prefill-chunk", NULL};
+                                        "prefill-chunk", "gpu-mem", NULL};
     cli_args a;
     if (cli_parse(argc, argv, NULL, &a)) return EXIT_USAGE;
     if (a.help) {
         printf("usage: corpusd plan (--config CONFIG.json | --model DIR) [--batch B] [--context N]\n"
                "                    [--weights bf16|f32|fp8] [--kv bf16|f32|fp8] [--state f32|bf16]\n"
-               "                    [--memory 22GiB] [--prefill-chunk 2048]\n\n"
+               "                    [--memory 22GiB] [--prefill-chunk 2048] [--gpu-mem 80GiB]\n\n"
                "Says how much memory the weights, the KV cache (attention layers only) and the\n"
                "Mamba SSM/conv states take for a batch and context, whether that fits in --memory,\n"
-               "and the largest batch that does.\n");
+               "and the largest batch that does. The GPU view lays the model out as the CUDA\n"
+               "backend does (bf16 weights, fp32 KV cache and activations, --state for the\n"
+               "SSM/conv state, its scratch) and finds the largest batch that fits in the free\n"
+               "memory of the GPU here, or in --gpu-mem for a card that is not.\n");
         cli_free(&a);
         return EXIT_OK;
     }
@@ -246,6 +298,7 @@ static int cmd_plan(int argc, char **argv)
         maxb = b;
     }
     printf("largest batch at context %lld: %d\n", (long long)ctx, maxb);
+    plan_gpu_view(&c, batch, ctx, sb, chunk, cli_get(&a, "gpu-mem"));
     double full_kv = 2.0 * c.n_layer * (double)ctx * c.n_kv_head * c.head_dim * kb;
     printf("(a KV cache on all %d layers would take %s per sequence; the Mamba layers keep %s of fixed state)\n",
            c.n_layer, human(full_kv, b3, sizeof b3), human(p.ssm_bytes_per_seq + p.conv_bytes_per_seq, b1, sizeof b1));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth/backend.h"
 #include "synth/synth.h"
 
 uint64_t synth_rng_seed(uint64_t seed) { return seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull; }
@@ -37,9 +38,18 @@ static int cand_cmp(const void *a, const void *b)
     return x->id - y->id;
 }
 
+int synth_sampling_greedy(const synth_sampling *s) { return s->temperature <= 0 || s->top_k == 1; }
+
+double synth_rng_uniform(uint64_t *rng) { return (double)(rng_next(rng) >> 11) / 9007199254740992.0; }
+
 int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rng)
 {
-    if (s->temperature <= 0 || s->top_k == 1) {
+    return synth_sample_u(logits, vocab, s, synth_sampling_greedy(s) ? 0.0 : synth_rng_uniform(rng));
+}
+
+int synth_sample_u(const float *logits, int vocab, const synth_sampling *s, double u01)
+{
+    if (synth_sampling_greedy(s)) {
         int best = 0;
         for (int i = 1; i < vocab; i++)
             if (logits[i] > logits[best]) best = i;
@@ -75,7 +85,7 @@ int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rn
         sum = 0;
         for (int i = 0; i < n; i++) sum += p[i];
     }
-    double u = ((double)(rng_next(rng) >> 11) / 9007199254740992.0) * sum, acc = 0;
+    double u = u01 * sum, acc = 0;
     int id = c[n - 1].id;
     for (int i = 0; i < n; i++) {
         acc += p[i];
@@ -142,7 +152,9 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
     int *ntok = xmalloc((size_t)max_batch * sizeof *ntok);
     synth_seq **seqs = xmalloc((size_t)max_batch * sizeof *seqs);
     int *who = xmalloc((size_t)max_batch * sizeof *who);
-    float *logits = xmalloc((size_t)max_batch * c->vocab * sizeof *logits);
+    synth_sample_row *rows = xmalloc((size_t)max_batch * sizeof *rows);
+    int *rowslot = xmalloc((size_t)max_batch * sizeof *rowslot);
+    int32_t *picked = xmalloc((size_t)max_batch * sizeof *picked);
     for (;;) {
         for (int i = 0; i < max_batch && next < n; i++) {
             if (sl[i].req >= 0) continue;
@@ -195,16 +207,30 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
             }
             stats->max_batch = max_batch;
         }
-        if (synth_forward(m, seqs, ns, toks, ntok, 0, logits, e)) {
+        /* Logits stay on the backend; only the sampled ids come back. */
+        if (synth_forward(m, seqs, ns, toks, ntok, 0, NULL, e)) {
             rc = -1;
             break;
         }
+        int nrows = 0;
         for (int j = 0; j < ns; j++) {
             slot *s = &sl[who[j]];
             synth_request *r = &reqs[s->req];
             if (s->fresh && s->fed < r->prompt_len) continue;   /* mid-prompt: its logits are not sampled */
+            const synth_sampling *sp = &r->sampling;
+            rows[nrows] = (synth_sample_row){j, sp->temperature, sp->top_k, sp->top_p,
+                                             synth_sampling_greedy(sp) ? 0.0 : synth_rng_uniform(&s->rng)};
+            rowslot[nrows++] = who[j];
+        }
+        if (nrows && synth_sample_rows(m, rows, nrows, picked, e)) {
+            rc = -1;
+            break;
+        }
+        for (int q = 0; q < nrows; q++) {
+            slot *s = &sl[rowslot[q]];
+            synth_request *r = &reqs[s->req];
             s->fresh = 0;
-            int32_t t = synth_sample(logits + (size_t)j * c->vocab, c->vocab, &r->sampling, &s->rng);
+            int32_t t = picked[q];
             int done = 0;
             if (is_stop(r, c, t)) {
                 r->stopped = 1;
@@ -226,7 +252,9 @@ int synth_generate_ex(synth_model *m, synth_request *reqs, int n, int max_batch,
     free(ntok);
     free(seqs);
     free(who);
-    free(logits);
+    free(rows);
+    free(rowslot);
+    free(picked);
     return rc;
 }
 
@@ -247,5 +275,25 @@ void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weigh
     double yw = c->d_inner > qd ? c->d_inner : qd;
     if (act_rows < batch) act_rows = batch;
     p->act_bytes = (double)act_rows * (3.0 * c->hidden + w + 2 * kd + c->conv_dim + yw) * 4 + (double)batch * c->vocab * 4;
+    p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
+}
+
+void synth_plan_gpu(const synth_config *c, int batch, int64_t ctx, int state_bytes, int prefill_chunk, synth_plan *p)
+{
+    int rows = prefill_chunk > batch ? prefill_chunk : batch;
+    synth_plan_compute(c, batch, ctx, 2, 4, state_bytes, rows, p);
+    p->conv_bytes_per_seq = (double)synth_config_count(c, 'M') * (c->d_conv - 1) * c->conv_dim * 4;   /* always fp32 */
+    /* scratch of synth/cuda/cuda_backend.cu; buffers grow to twice the need */
+    double cols = c->hidden;
+    double widths[] = {(double)c->d_inner, (double)c->d_ff, (double)c->n_head * c->head_dim};
+    for (int i = 0; i < 3; i++)
+        if (widths[i] > cols) cols = widths[i];
+    double gemm_in = 2.0 * rows * cols * 2;
+    double workspace = 32.0 * 1048576;
+    double L = c->chunk > 0 ? c->chunk : 1, nc = ceil(prefill_chunk / L);
+    double ssd = (2.0 * c->m_heads * prefill_chunk + c->n_groups * nc * L * L + nc * c->m_heads * (double)c->m_head_dim * c->d_state) * 4;
+    double sampler = 2.0 * batch * (double)c->vocab * 8;
+    double splits = 2.0 * batch * c->n_head * 32.0 * (c->head_dim + 2) * 4;
+    p->act_bytes += gemm_in + workspace + ssd + sampler + splits;
     p->total_bytes = p->weight_bytes + batch * (p->kv_bytes_per_seq + p->ssm_bytes_per_seq + p->conv_bytes_per_seq) + p->act_bytes;
 }

@@ -44,11 +44,23 @@ struct synth_model {
     int cap_rows;
     float *x, *h, *proj, *kb, *vb, *xbc, *y, *out, *logits;
     int cap_logit_rows;
+    /* batched decode: per-step tables (ids, positions, state pointers), and
+     * CUDA graphs of the decode step by batch size (see decode_step) */
+    void *tab_dev;
+    char *tab_host;
+    size_t tab_cap;
+    void **graphs;
+    unsigned char *graph_seen;
+    int graph_cap;
+    int graphs_off;
+    int state_bf16;           /* SSM state stored as bf16 (sequences created after the switch) */
+    int graph_fails;
 };
 
 struct synth_seq {
     synth_model *m;
     int max_ctx, pos;
+    int state_bf16;                  /* its SSM states are bf16 */
     float **conv, **ssm, **k, **v;   /* per layer; NULL where the layer has none */
 };
 
@@ -350,10 +362,31 @@ fail:
     return -1;
 }
 
+static void drop_graphs(synth_model *m)
+{
+    for (int i = 0; i < m->graph_cap; i++) {
+        if (m->graphs[i]) m->be->graph_free(m->graphs[i]);
+        m->graphs[i] = NULL;
+    }
+}
+
+void synth_model_set_bf16_state(synth_model *m, int on) { m->state_bf16 = !!on; }
+
+void synth_model_use_graphs(synth_model *m, int on)
+{
+    m->graphs_off = !on;
+    if (!on) drop_graphs(m);
+}
+
 void synth_model_free(synth_model *m)
 {
     if (!m) return;
     const synth_backend *be = m->be;
+    drop_graphs(m);
+    free(m->graphs);
+    free(m->graph_seen);
+    if (m->tab_dev) be->free(m->tab_dev);
+    free(m->tab_host);
     if (m->layers) {
         for (int l = 0; l < m->c.n_layer; l++) {
             synth_layer *L = &m->layers[l];
@@ -391,6 +424,7 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx)
     synth_seq *s = xcalloc(1, sizeof *s);
     s->m = m;
     s->max_ctx = max_ctx > 0 ? max_ctx : c->max_pos;
+    s->state_bf16 = m->state_bf16;
     size_t nl = (size_t)c->n_layer;
     s->conv = xcalloc(nl, sizeof *s->conv);
     s->ssm = xcalloc(nl, sizeof *s->ssm);
@@ -400,7 +434,7 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx)
         int fail = 0;
         if (c->pattern[l] == 'M') {
             s->conv[l] = m->be->alloc((size_t)(c->d_conv - 1) * c->conv_dim * 4 + 4);
-            s->ssm[l] = m->be->alloc((size_t)c->m_heads * c->m_head_dim * c->d_state * 4);
+            s->ssm[l] = m->be->alloc((size_t)c->m_heads * c->m_head_dim * c->d_state * (s->state_bf16 ? 2 : 4));
             fail = !s->conv[l] || !s->ssm[l];
         } else if (c->pattern[l] == '*') {
             size_t kv = (size_t)s->max_ctx * c->n_kv_head * c->head_dim * 4;
@@ -422,7 +456,7 @@ void synth_seq_reset(synth_seq *s)
     for (int l = 0; l < c->n_layer; l++)
         if (c->pattern[l] == 'M') {
             s->m->be->memzero(s->conv[l], (size_t)(c->d_conv - 1) * c->conv_dim * 4);
-            s->m->be->memzero(s->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * 4);
+            s->m->be->memzero(s->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * (s->state_bf16 ? 2 : 4));
         }
     s->pos = 0;   /* KV entries past pos are never read */
 }
@@ -444,12 +478,35 @@ void synth_seq_free(synth_seq *s)
 
 int synth_seq_pos(const synth_seq *s) { return s->pos; }
 
+int synth_seq_copy(synth_seq *dst, const synth_seq *src, cd_err *e)
+{
+    if (dst->m != src->m || dst->state_bf16 != src->state_bf16)
+        return cd_fail(e, CD_EINTERNAL, "sequence copy across models or state dtypes");
+    if (src->pos > dst->max_ctx)
+        return cd_fail(e, CD_EINPUT, "sequence copy: %d positions do not fit a context of %d", src->pos, dst->max_ctx);
+    const synth_config *c = &src->m->c;
+    const synth_backend *be = src->m->be;
+    size_t kv = (size_t)src->pos * c->n_kv_head * c->head_dim * 4;
+    for (int l = 0; l < c->n_layer; l++) {
+        if (c->pattern[l] == 'M') {
+            be->copy(dst->conv[l], src->conv[l], (size_t)(c->d_conv - 1) * c->conv_dim * 4);
+            be->copy(dst->ssm[l], src->ssm[l], (size_t)c->m_heads * c->m_head_dim * c->d_state * (src->state_bf16 ? 2 : 4));
+        } else if (c->pattern[l] == '*') {
+            be->copy(dst->k[l], src->k[l], kv);
+            be->copy(dst->v[l], src->v[l], kv);
+        }
+    }
+    dst->pos = src->pos;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ forward */
 
 static int ensure_scratch(synth_model *m, int rows, int logit_rows, cd_err *e)
 {
     const synth_config *c = &m->c;
     const synth_backend *be = m->be;
+    if (rows > m->cap_rows || logit_rows > m->cap_logit_rows) drop_graphs(m);   /* they point at the old buffers */
     if (rows > m->cap_rows) {
         int cap = rows < 16 ? 16 : rows;
         size_t R = (size_t)cap;
@@ -483,6 +540,141 @@ static int ensure_scratch(synth_model *m, int rows, int logit_rows, cd_err *e)
     return 0;
 }
 
+/* The decode tables of one step for n sequences, in backend memory:
+ * ids [n] int32, positions [n] int32, then per layer in order: Mamba layers
+ * conv states [n] and SSM states [n], attention layers K caches [n] and V
+ * caches [n] (pointers). Offsets depend on n only, so a graph captured for n
+ * sequences stays valid when other sequences (other pointers) take part. */
+static size_t tab_ptr_off(int n) { return ((size_t)n * 8 + 15) & ~(size_t)15; }
+
+static size_t tab_size(const synth_config *c, int n)
+{
+    return tab_ptr_off(n) + (size_t)2 * (synth_config_count(c, 'M') + synth_config_count(c, '*')) * n * sizeof(void *);
+}
+
+/* The launches of one decode step over the tables at tab (backend memory):
+ * every activation row is one sequence. */
+static void decode_launches(synth_model *m, int n, char *tab)
+{
+    const synth_config *c = &m->c;
+    const synth_backend *be = m->be;
+    int D = c->hidden;
+    float eps = (float)c->eps;
+    const int32_t *ids = (const int32_t *)tab, *pos = ids + n;
+    float *const *ptr = (float *const *)(tab + tab_ptr_off(n));
+    be->embed_dev(&m->emb, ids, n, m->x);
+    for (int l = 0; l < c->n_layer; l++) {
+        synth_layer *L = &m->layers[l];
+        be->rmsnorm(m->x, L->norm, n, D, eps, m->h);
+        if (L->type == 'M') {
+            float *const *conv = ptr, *const *ssm = ptr + n;
+            ptr += 2 * n;
+            be->matmul(&L->in_proj, m->h, n, m->proj);
+            be->copy_cols(m->xbc, c->conv_dim, m->proj + c->d_inner, c->d_in_proj, n, c->conv_dim);
+            be->conv1d_batch(m->xbc, n, c->conv_dim, c->d_conv, conv, L->conv_w, L->conv_b);
+            synth_ssm_args a = {
+                .T = n, .H = c->m_heads, .P = c->m_head_dim, .N = c->d_state, .G = c->n_groups, .chunk = c->chunk,
+                .xbc = m->xbc, .ldx = c->conv_dim, .dt = m->proj + c->d_inner + c->conv_dim, .lddt = c->d_in_proj,
+                .dt_bias = L->dt_bias, .A_log = L->A_log, .D = L->D, .dt_lo = (float)c->dt_lo, .dt_hi = (float)c->dt_hi,
+                .state = NULL, .state_bf16 = m->state_bf16, .y = m->y,
+            };
+            be->ssm_step_batch(&a, ssm);
+            be->gated_norm(m->y, m->proj, c->d_in_proj, L->mnorm, n, c->d_inner, c->d_inner / c->n_groups, eps);
+            be->matmul(&L->out_proj, m->y, n, m->out);
+        } else if (L->type == '*') {
+            float *const *kc = ptr, *const *vc = ptr + n;
+            ptr += 2 * n;
+            be->matmul(&L->q, m->h, n, m->proj);
+            be->matmul(&L->k, m->h, n, m->kb);
+            be->matmul(&L->v, m->h, n, m->vb);
+            synth_attn_args a = {.T = n, .pos0 = 0, .n_head = c->n_head, .n_kv = c->n_kv_head, .head_dim = c->head_dim,
+                                 .q = m->proj, .k = NULL, .v = NULL, .out = m->y};
+            be->attention_decode(&a, m->kb, m->vb, kc, vc, pos);
+            be->matmul(&L->o, m->y, n, m->out);
+        } else {
+            be->matmul(&L->up, m->h, n, m->proj);
+            be->relu2(m->proj, (size_t)n * c->d_ff);
+            be->matmul(&L->down, m->proj, n, m->out);
+        }
+        be->add(m->x, m->out, (size_t)n * D);
+    }
+    be->rmsnorm(m->x, m->norm_f, n, D, eps, m->h);
+    be->matmul(&m->lm_head, m->h, n, m->logits);
+}
+
+/* One decode step of n sequences: the tables go up in one copy; the
+ * launches run directly, or, where the backend captures graphs, from the
+ * graph captured for n sequences (captured the second time n is seen, after
+ * a direct run has sized every scratch buffer of the backend). */
+static int decode_step(synth_model *m, synth_seq **seqs, int n, const int32_t *tokens, cd_err *e)
+{
+    const synth_config *c = &m->c;
+    const synth_backend *be = m->be;
+    size_t bytes = tab_size(c, n);
+    if (bytes > m->tab_cap) {
+        drop_graphs(m);
+        if (m->tab_dev) be->free(m->tab_dev);
+        size_t cap = bytes * 2;
+        m->tab_dev = be->alloc(cap);
+        m->tab_host = xrealloc(m->tab_host, cap);
+        m->tab_cap = m->tab_dev ? cap : 0;
+        if (!m->tab_dev) return cd_fail(e, CD_EIO, "out of %s memory for the decode tables", be->name);
+    }
+    int32_t *ids = (int32_t *)m->tab_host, *pos = ids + n;
+    void **ptr = (void **)(m->tab_host + tab_ptr_off(n));
+    for (int i = 0; i < n; i++) {
+        ids[i] = tokens[i];
+        pos[i] = seqs[i]->pos;
+    }
+    for (int l = 0; l < c->n_layer; l++) {
+        if (c->pattern[l] != 'M' && c->pattern[l] != '*') continue;
+        for (int i = 0; i < n; i++) {
+            ptr[i] = c->pattern[l] == 'M' ? (void *)seqs[i]->conv[l] : (void *)seqs[i]->k[l];
+            ptr[n + i] = c->pattern[l] == 'M' ? (void *)seqs[i]->ssm[l] : (void *)seqs[i]->v[l];
+        }
+        ptr += 2 * n;
+    }
+    be->upload(m->tab_dev, m->tab_host, bytes);
+    char *tab = m->tab_dev;
+    if (!be->capture_begin || m->graphs_off) {
+        decode_launches(m, n, tab);
+        return 0;
+    }
+    if (n >= m->graph_cap) {
+        int cap = n + 16;
+        m->graphs = xrealloc(m->graphs, (size_t)cap * sizeof *m->graphs);
+        m->graph_seen = xrealloc(m->graph_seen, (size_t)cap);
+        memset(m->graphs + m->graph_cap, 0, (size_t)(cap - m->graph_cap) * sizeof *m->graphs);
+        memset(m->graph_seen + m->graph_cap, 0, (size_t)(cap - m->graph_cap));
+        m->graph_cap = cap;
+    }
+    if (!m->graphs[n] && m->graph_seen[n]) {
+        if (be->capture_begin() == 0) {
+            decode_launches(m, n, tab);   /* recorded, not run */
+            m->graphs[n] = be->capture_end();
+        }
+        if (!m->graphs[n] && ++m->graph_fails >= 3) {
+            log_warn("synth: CUDA graph capture of the decode step failed 3 times; running without graphs");
+            m->graphs_off = 1;
+        }
+        if (!m->graphs[n]) {   /* e.g. scratch had to grow: run directly now, capture again next time */
+            m->graph_seen[n] = 0;
+            decode_launches(m, n, tab);
+            return 0;
+        }
+    }
+    m->graph_seen[n] = 1;
+    if (m->graphs[n]) {
+        int rc = be->graph_launch(m->graphs[n]);
+        if (rc == 0) return 0;
+        be->graph_free(m->graphs[n]);   /* stale (backend scratch moved) or failed: recapture next time */
+        m->graphs[n] = NULL;
+        if (rc < 0) m->graphs_off = 1;
+    }
+    decode_launches(m, n, tab);
+    return 0;
+}
+
 int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tokens, const int *ntok, int all_logits,
                   float *logits, cd_err *e)
 {
@@ -492,6 +684,8 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
     for (int i = 0; i < nseq; i++) {
         if (ntok[i] < 1) return cd_fail(e, CD_EINPUT, "sequence %d: no tokens to feed", i);
         if (seqs[i]->m != m) return cd_fail(e, CD_EINTERNAL, "sequence %d belongs to another model", i);
+        if (seqs[i]->state_bf16 != m->state_bf16)
+            return cd_fail(e, CD_EINTERNAL, "sequence %d was created with another SSM state dtype", i);
         if (seqs[i]->pos + ntok[i] > seqs[i]->max_ctx)
             return cd_fail(e, CD_EINPUT, "sequence %d: %d + %d tokens exceed its context of %d", i, seqs[i]->pos, ntok[i],
                            seqs[i]->max_ctx);
@@ -502,6 +696,13 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
             return cd_fail(e, CD_EINPUT, "token %d (id %d) is outside the vocabulary of %d", t, tokens[t], c->vocab);
     int lrows = all_logits ? T : nseq;
     if (ensure_scratch(m, T, lrows, e)) return -1;
+    if (T == nseq && be->conv1d_batch && be->ssm_step_batch && be->attention_decode && be->embed_dev) {
+        /* every sequence takes one token: the batched decode step */
+        if (decode_step(m, seqs, nseq, tokens, e)) return -1;
+        if (logits) be->download(logits, m->logits, (size_t)nseq * c->vocab * 4);
+        for (int i = 0; i < nseq; i++) seqs[i]->pos++;
+        return 0;
+    }
     int D = c->hidden, qd = c->n_head * c->head_dim, kd = c->n_kv_head * c->head_dim;
     float eps = (float)c->eps;
     be->embed(&m->emb, tokens, T, m->x);
@@ -522,7 +723,7 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
                     .dt = m->proj + (size_t)off * c->d_in_proj + c->d_inner + c->conv_dim, .lddt = c->d_in_proj,
                     .dt_bias = L->dt_bias, .A_log = L->A_log, .D = L->D,
                     .dt_lo = (float)c->dt_lo, .dt_hi = (float)c->dt_hi,
-                    .state = seqs[i]->ssm[l], .y = m->y + (size_t)off * c->d_inner,
+                    .state = seqs[i]->ssm[l], .state_bf16 = seqs[i]->state_bf16, .y = m->y + (size_t)off * c->d_inner,
                 };
                 if (n == 1) be->ssm_step(&a);
                 else be->ssm_scan(&a);
@@ -566,7 +767,17 @@ int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tok
         rows = m->out;
     }
     be->matmul(&m->lm_head, rows, lrows, m->logits);
-    be->download(logits, m->logits, (size_t)lrows * c->vocab * 4);
+    if (logits) be->download(logits, m->logits, (size_t)lrows * c->vocab * 4);
     for (int i = 0; i < nseq; i++) seqs[i]->pos += ntok[i];
+    return 0;
+}
+
+int synth_sample_rows(synth_model *m, const synth_sample_row *rows, int n, int32_t *out, cd_err *e)
+{
+    for (int i = 0; i < n; i++)
+        if (rows[i].row < 0 || rows[i].row >= m->cap_logit_rows)
+            return cd_fail(e, CD_EINTERNAL, "sample row %d: no such logits row", rows[i].row);
+    if (m->be->sample(m->logits, m->c.vocab, rows, n, out))
+        return cd_fail(e, CD_EIO, "sampling on the %s backend failed", m->be->name);
     return 0;
 }

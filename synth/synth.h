@@ -82,6 +82,9 @@ synth_seq *synth_seq_new(synth_model *m, int max_ctx);
 void synth_seq_reset(synth_seq *s);
 void synth_seq_free(synth_seq *s);
 int synth_seq_pos(const synth_seq *s);
+/* Makes dst a copy of src (caches and position; the same model and state
+ * dtype, and a context holding src's position). */
+int synth_seq_copy(synth_seq *dst, const synth_seq *src, cd_err *e);
 
 /* Feeds ntok[i] tokens to sequence seqs[i] (tokens concatenated in order).
  * A sequence fed more than one token uses the chunked SSD scan; one token
@@ -89,6 +92,18 @@ int synth_seq_pos(const synth_seq *s);
  * [sum ntok x vocab] : the last position of each sequence [nseq x vocab]. */
 int synth_forward(synth_model *m, synth_seq **seqs, int nseq, const int32_t *tokens, const int *ntok, int all_logits,
                   float *logits, cd_err *e);
+/* logits may be NULL: they then stay in backend memory for synth_sample_rows,
+ * which samples one token per row given (rows[i].row indexes the logits of
+ * the last forward call) on the backend itself (CUDA: on the device, only
+ * the token ids come back). */
+typedef struct synth_sample_row synth_sample_row;
+int synth_sample_rows(synth_model *m, const synth_sample_row *rows, int n, int32_t *out, cd_err *e);
+/* Stores the Mamba SSM state of sequences created from now on as bf16 (half
+ * the bytes a decode step reads and writes per sequence) instead of fp32
+ * (the default); the recurrence still computes in fp32. */
+void synth_model_set_bf16_state(synth_model *m, int on);
+/* CUDA graphs for decode steps (on by default where the backend has them). */
+void synth_model_use_graphs(synth_model *m, int on);
 
 /* ---------------------------------------------------------------- generation */
 
@@ -101,6 +116,16 @@ typedef struct synth_sampling {
 
 /* Samples one token from logits (modified in place) with the RNG state *rng. */
 int synth_sample(float *logits, int vocab, const synth_sampling *s, uint64_t *rng);
+/* The same with the uniform draw u in [0, 1) given: logits scaled by
+ * 1/temperature, sorted (descending, lowest id first on ties), cut to top_k,
+ * then to the shortest prefix holding top_p of the mass; the token is the
+ * first whose cumulative mass exceeds u * (kept mass). Greedy (temperature
+ * <= 0 or top_k == 1) takes the argmax and ignores u. */
+int synth_sample_u(const float *logits, int vocab, const synth_sampling *s, double u);
+/* 1 when s samples greedily (no random draw). */
+int synth_sampling_greedy(const synth_sampling *s);
+/* The next uniform draw in [0, 1) of the RNG state *rng (what synth_sample uses). */
+double synth_rng_uniform(uint64_t *rng);
 uint64_t synth_rng_seed(uint64_t seed);
 
 typedef struct synth_request {
@@ -147,6 +172,11 @@ typedef struct synth_plan {
  * the number of token rows one step processes (batch, or the prefill chunk). */
 void synth_plan_compute(const synth_config *c, int batch, int64_t ctx, int weight_bytes, int kv_bytes, int state_bytes,
                         int act_rows, synth_plan *p);
+/* The CUDA backend's layout: bf16 weights, fp32 KV cache (fixed slots of
+ * ctx positions) and activations, SSM/conv state of state_bytes, plus its
+ * scratch (act_bytes): bf16 GEMM inputs, the cuBLASLt workspace, the SSD
+ * scan of one prefill chunk, the sampler's probabilities, attention splits. */
+void synth_plan_gpu(const synth_config *c, int batch, int64_t ctx, int state_bytes, int prefill_chunk, synth_plan *p);
 
 /* ---------------------------------------------------------------- model-init */
 

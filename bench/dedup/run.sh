@@ -2,14 +2,14 @@
 # bench/dedup/run.sh: dedup benchmarks.
 #  1. MinHash signing throughput per core (CPU time of one thread, so a busy
 #     shared machine does not distort it) for the FineWeb and Nemotron-CC
-#     presets, each SIMD kernel, against the datatrove signing algorithm in
+#     presets and the code preset, each SIMD kernel, against the datatrove signing algorithm in
 #     numpy (datatrove itself is on PyPI, which is not reachable here).
 #  2. End-to-end `corpusd dedup` time and peak RSS (/usr/bin/time -v) on
 #     DOCS synthetic documents with --memory MEM, and on BIG_DOCS to show that
 #     memory stays flat as the input grows.
 #  3. Accuracy per similarity bucket for both presets (ACCURACY=0 skips).
 # Parameters (environment): DOCS=1000000 BIG_DOCS=4000000 (0 = skip) MEM=1G
-# THREADS=2 WORK=/tmp/corpusd-bench-dedup
+# THREADS=2 WORK=/tmp/corpusd-bench-dedup CHECK_E2E=1 (end to end again with the exact Jaccard check)
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -28,7 +28,7 @@ fi
 echo "== signing throughput (one thread; per core = per CPU-second)"
 [ -f "$WORK/prose/in-00.jsonl" ] || "$PYTHON" bench/dedup/../../tests/dedup/gen_neardup.py "$WORK/prose" \
   --pairs-per-bucket 1000 --files 1 >/dev/null
-for preset in fineweb nemotron; do
+for preset in fineweb nemotron code; do
   for k in avx512 avx2 scalar; do
     CORPUSD_SIMD=$k "$CORPUSD" dedup-bench "$WORK/prose/in-00.jsonl" --config "configs/dedup-$preset.yaml" \
       --docs 20000 --repeat 2 | sed "s/^/  /"
@@ -56,11 +56,11 @@ if [ "${ACCURACY:-1}" = 1 ]; then
 fi
 
 e2e() {
-  n=$1
+  n=$1 cfg=${2:-configs/dedup-fineweb.yaml}
   d="$WORK/synth-$n"
   [ -f "$d/synth-00.jsonl" ] || "$PYTHON" bench/dedup/gen_synth.py "$d" "$n" 8
   rm -rf "$WORK/out-$n"
-  /usr/bin/time -v "$CORPUSD" dedup "$d"/synth-*.jsonl -o "$WORK/out-$n" --config configs/dedup-fineweb.yaml \
+  /usr/bin/time -v "$CORPUSD" dedup "$d"/synth-*.jsonl -o "$WORK/out-$n" --config "$cfg" \
     --memory "$MEM" --threads "$THREADS" 2>"$WORK/time-$n.txt" || { tail -20 "$WORK/time-$n.txt"; return 1; }
   mb=$(du -sm "$d" | cut -f1)
   rss=$(grep "Maximum resident set size" "$WORK/time-$n.txt" | awk '{print $NF}')
@@ -73,4 +73,11 @@ e2e() {
 echo "== end to end, FineWeb preset, --memory $MEM, $THREADS threads"
 e2e "$DOCS"
 [ "$BIG_DOCS" -gt 0 ] && e2e "$BIG_DOCS"
+if [ "${CHECK_E2E:-1}" = 1 ]; then
+  # The Jaccard check's cost: the same documents with the exact check (shingle
+  # sets stored in the index, candidates verified by pread).
+  printf 'dedup:\n  preset: fineweb\n  jaccard_check: exact\n  jaccard_threshold: 0.7\n' > "$WORK/fw-exact.yaml"
+  echo "== end to end, FineWeb preset + jaccard_check: exact, --memory $MEM, $THREADS threads"
+  e2e "$DOCS" "$WORK/fw-exact.yaml"
+fi
 exit 0

@@ -11,6 +11,9 @@ Writes into OUTDIR:
   langid_snippets.tsv  LANG<TAB>TEXT  the first 200 characters of each document
   english.jsonl        English documents (5 paragraphs each, '\n'-joined),
                        repeated REPEAT times with distinct ids, for throughput
+  langid_train.txt     fastText training lines (__label__LANG TEXT) from the
+                       documents after the first PER_LANG of each language
+                       (never the evaluated ones)
 """
 import glob, json, sys
 from html.parser import HTMLParser
@@ -55,7 +58,7 @@ def main():
     outdir, per_lang, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     en = paras("en")
     en_set = set(en)
-    docs, snips = [], []
+    docs, snips, train = [], [], []
     for suf, code in LANGS.items():
         ps = paras(suf)
         if not ps:
@@ -63,7 +66,9 @@ def main():
         if suf != "en":
             ps = [p for p in ps if p not in en_set]
         groups = ["\n".join(ps[i:i + 5]) for i in range(0, len(ps) - 4, 5)]
-        groups = [g for g in groups if len(g) >= 200][:per_lang]
+        groups = [g for g in groups if len(g) >= 200]
+        train += [(code, g) for g in groups[per_lang:]]
+        groups = groups[:per_lang]
         for g in groups:
             docs.append((code, g))
             snips.append((code, g[:200]))
@@ -73,6 +78,9 @@ def main():
     with open(f"{outdir}/langid_snippets.tsv", "w", encoding="utf-8") as f:
         for c, t in snips:
             f.write(f"{c}\t{t.replace(chr(9), ' ').replace(chr(10), ' ')}\n")
+    with open(f"{outdir}/langid_train.txt", "w", encoding="utf-8") as f:
+        for c, t in train:
+            f.write(f"__label__{c} {' '.join(t.split())}\n")
     groups = ["\n".join(en[i:i + 5]) for i in range(0, len(en) - 4, 5)]
     with open(f"{outdir}/english.jsonl", "w", encoding="utf-8") as f:
         for r in range(repeat):

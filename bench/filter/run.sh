@@ -3,8 +3,11 @@
 #
 #  1. Accuracy: Debian Reference in 8 languages (apt: debian-reference-*),
 #     per language, on documents (5 paragraphs) and on their first 200
-#     characters, for corpusd (CLD2) and the npm peers cld3-asm and franc on
-#     the same lines (installed into bench/filter/node_modules).
+#     characters, for corpusd (CLD2), corpusd with a fastText model (trained
+#     here with Debian's fasttext CLI on other Debian Reference paragraphs than
+#     the evaluated ones: no lid.176 can be downloaded on this machine) and the
+#     npm peers cld3-asm and franc on the same lines (installed into
+#     bench/filter/node_modules).
 #  2. Throughput: `corpusd filter --config configs/fineweb.yaml` (url rules,
 #     langid, Gopher repetition and quality, C4, FineWeb, PII) on the English
 #     Debian Reference as JSONL.zst, one thread: docs/s per core and MB/s,
@@ -33,11 +36,22 @@ fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 $PY $B/prep.py "$T" 200 ${REPEAT:-20} || exit 1
+FT=
+if command -v fasttext >/dev/null; then
+  fasttext supervised -input "$T/langid_train.txt" -output "$T/lid" -epoch 25 -lr 1.0 -dim 32 -minn 2 -maxn 4 \
+    -bucket 200000 -thread 1 -seed 1 -verbose 0 && FT="$T/lid.bin"   # one thread: deterministic
+  echo "fastText model: $(wc -l < "$T/langid_train.txt") training documents, $(du -h "$T/lid.bin" | cut -f1)"
+else
+  echo "fasttext CLI missing (apt-get install fasttext): no fastText column"
+fi
 
 echo "== language identification (Debian Reference; per language: documents / 200-char snippets)"
 for kind in docs snippets; do
   cut -f2 "$T/langid_$kind.tsv" | "$CORPUSD" langid > "$T/cld2_$kind.out"
   cut -f1 "$T/langid_$kind.tsv" | paste - "$T/cld2_$kind.out" | cut -f1,2 > "$T/cld2_$kind.pred"
+  if [ -n "$FT" ]; then
+    cut -f2 "$T/langid_$kind.tsv" | "$CORPUSD" langid --model "$FT" | cut -f1 > "$T/ft_$kind.pred"
+  fi
   if [ -d $B/node_modules/franc ]; then
     (cd $B && node peers.mjs "$T/langid_$kind.tsv") > "$T/peers_$kind.pred" 2> "$T/peers_$kind.time" || true
   fi
@@ -48,33 +62,40 @@ T = sys.argv[1]
 def load(kind):
     gold = [l.split("\t")[0] for l in open(f"{T}/langid_{kind}.tsv", encoding="utf-8")]
     cld2 = [l.rstrip("\n").split("\t")[1] for l in open(f"{T}/cld2_{kind}.pred")]
+    ft = None
+    if os.path.exists(f"{T}/ft_{kind}.pred"):
+        ft = [l.strip() for l in open(f"{T}/ft_{kind}.pred")]
     cld3 = franc = None
     p = f"{T}/peers_{kind}.pred"
     if os.path.exists(p) and os.path.getsize(p):
         rows = [l.rstrip("\n").split("\t") for l in open(p) if l.strip()]
         cld3 = [r[1] for r in rows]; franc = [r[2] for r in rows]
-    return gold, {"corpusd(CLD2)": cld2, "cld3-asm": cld3, "franc": franc}
+    return gold, {"corpusd(CLD2)": cld2, "corpusd(fastText)": ft, "cld3-asm": cld3, "franc": franc}
 for kind in ("docs", "snippets"):
     gold, preds = load(kind)
     langs = sorted(set(gold))
     names = [n for n, v in preds.items() if v]
     print(f"\n{kind}: n={len(gold)}")
-    print(f"{'lang':6} {'n':>5} " + " ".join(f"{n:>14}" for n in names))
+    print(f"{'lang':6} {'n':>5} " + " ".join(f"{n:>17}" for n in names))
     tot = collections.Counter()
     for lg in langs:
         idx = [i for i, g in enumerate(gold) if g == lg]
         row = f"{lg:6} {len(idx):5d} "
         for n in names:
             ok = sum(preds[n][i] == lg for i in idx); tot[n] += ok
-            row += f"{100.0 * ok / len(idx):13.1f}% "
+            row += f"{100.0 * ok / len(idx):16.1f}% "
         print(row)
-    print(f"{'all':6} {len(gold):5d} " + " ".join(f"{100.0 * tot[n] / len(gold):13.1f}%" for n in names))
+    print(f"{'all':6} {len(gold):5d} " + " ".join(f"{100.0 * tot[n] / len(gold):16.1f}%" for n in names))
     tf = f"{T}/peers_{kind}.time"
     if os.path.exists(tf): print("peer time:", open(tf).read().strip())
 PY
 # corpusd langid speed on the same snippets (one core)
 s=$(date +%s.%N); for i in 1 2 3 4 5; do cut -f2 "$T/langid_snippets.tsv"; done | "$CORPUSD" langid >/dev/null; e=$(date +%s.%N)
-$PY -c "import sys; n=5*sum(1 for _ in open('$T/langid_snippets.tsv')); print(f'corpusd langid: {n/($e-$s):.0f} snippets/s (process incl.)')"
+$PY -c "import sys; n=5*sum(1 for _ in open('$T/langid_snippets.tsv')); print(f'corpusd langid (CLD2): {n/($e-$s):.0f} snippets/s (process incl.)')"
+if [ -n "$FT" ]; then
+  s=$(date +%s.%N); for i in 1 2 3 4 5; do cut -f2 "$T/langid_snippets.tsv"; done | "$CORPUSD" langid --model "$FT" >/dev/null; e=$(date +%s.%N)
+  $PY -c "import sys; n=5*sum(1 for _ in open('$T/langid_snippets.tsv')); print(f'corpusd langid (fastText): {n/($e-$s):.0f} snippets/s (process and model load incl.)')"
+fi
 
 echo
 echo "== filter throughput (one thread)"

@@ -7165,5 +7165,39 @@ const cf_license_template cf_license_templates[] = {
      "this source code form is subject to the terms of the mozilla public license v 2 0 if a copy of the m"
      "pl was not distributed with this file you can obtain one at http mozilla org mpl 2 0"
     },
+    {"GPL-2.0-only", CF_TEMPLATE_HEADER,
+     "this program is free software you can redistribute it and or modify it under the terms of the gnu ge"
+     "neral public license version 2 as published by the free software foundation this program is distribu"
+     "ted in the hope that it will be useful but without any warranty without even the implied warranty of"
+     " merchantability or fitness for a particular purpose see the gnu general public license for more det"
+     "ails"
+    },
+    {"GPL-2.0-or-later", CF_TEMPLATE_HEADER,
+     "this program is free software you can redistribute it and or modify it under the terms of the gnu ge"
+     "neral public license as published by the free software foundation either version 2 of the license or"
+     " at your option any later version this program is distributed in the hope that it will be useful but"
+     " without any warranty without even the implied warranty of merchantability or fitness for a particul"
+     "ar purpose see the gnu general public license for more details you should have received a copy of th"
+     "e gnu general public license along with this program if not write to the free software foundation in"
+     "c 59 temple place suite 330 boston ma 02111 1307 usa"
+    },
+    {"LGPL-2.1-or-later", CF_TEMPLATE_HEADER,
+     "this library is free software you can redistribute it and or modify it under the terms of the gnu le"
+     "sser general public license as published by the free software foundation either version 2 1 of the l"
+     "icense or at your option any later version this library is distributed in the hope that it will be u"
+     "seful but without any warranty without even the implied warranty of merchantability or fitness for a"
+     " particular purpose see the gnu lesser general public license for more details you should have recei"
+     "ved a copy of the gnu lesser general public license along with this library if not write to the free"
+     " software foundation inc 59 temple place suite 330 boston ma 02111 1307 usa"
+    },
+    {"LGPL-2.0-or-later", CF_TEMPLATE_HEADER,
+     "this library is free software you can redistribute it and or modify it under the terms of the gnu li"
+     "brary general public license as published by the free software foundation either version 2 of the li"
+     "cense or at your option any later version this library is distributed in the hope that it will be us"
+     "eful but without any warranty without even the implied warranty of merchantability or fitness for a "
+     "particular purpose see the gnu library general public license for more details you should have recei"
+     "ved a copy of the gnu library general public license along with this library if not write to the fre"
+     "e software foundation inc 59 temple place suite 330 boston ma 02111 1307 usa"
+    },
 };
-const unsigned cf_license_templates_len = 75;
+const unsigned cf_license_templates_len = 79;

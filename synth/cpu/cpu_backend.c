@@ -462,8 +462,40 @@ static void ssd_head(const synth_ssm_args *a, int h)
 
 static void ssd_task(void *arg, size_t task, int worker) { ssd_head(arg, (int)task); }
 
+static void cpu_ssm_scan(const synth_ssm_args *a);
+static void cpu_ssm_step(const synth_ssm_args *a);
+
+/* bf16 state: widened to fp32, rounded back (nearest even) after the scan,
+ * or after every row of the step (as the CUDA kernels do). */
+static void with_f32_state(const synth_ssm_args *a, int step)
+{
+    size_t n = (size_t)a->H * a->P * a->N;
+    float *tmp = xmalloc(n * sizeof *tmp);
+    uint16_t *h = (uint16_t *)a->state;
+    int rows = step ? a->T : 1;
+    for (int t = 0; t < rows; t++) {
+        st_to_f32(ST_BF16, h, n, tmp);
+        synth_ssm_args b = *a;
+        b.state = tmp;
+        b.state_bf16 = 0;
+        if (step) {
+            b.T = 1;
+            b.xbc = a->xbc + (size_t)t * a->ldx;
+            b.dt = a->dt + (size_t)t * a->lddt;
+            b.y = a->y + (size_t)t * a->H * a->P;
+            cpu_ssm_step(&b);
+        } else cpu_ssm_scan(&b);
+        for (size_t i = 0; i < n; i++) h[i] = st_f32_to_bf16(tmp[i]);
+    }
+    free(tmp);
+}
+
 static void cpu_ssm_scan(const synth_ssm_args *a)
 {
+    if (a->state_bf16) {
+        with_f32_state(a, 0);
+        return;
+    }
     cpu_parallel((size_t)a->H, ssd_task, (void *)a, (double)a->T * a->H * a->P * (a->N + a->chunk));
 }
 
@@ -493,6 +525,10 @@ static void step_task(void *arg, size_t task, int worker) { step_head(arg, (int)
 
 static void cpu_ssm_step(const synth_ssm_args *a)
 {
+    if (a->state_bf16) {
+        with_f32_state(a, 1);
+        return;
+    }
     cpu_parallel((size_t)a->H, step_task, (void *)a, (double)a->T * a->H * a->P * a->N * 4);
 }
 
@@ -538,6 +574,54 @@ static void cpu_attention(const synth_attn_args *a)
     cpu_parallel((size_t)a->n_head, attn_task, (void *)a, work);
 }
 
+/* ---- batched decode: the single-sequence kernels, one sequence at a time
+ *      (so results are bit-identical to the per-sequence path). */
+
+static void cpu_conv1d_batch(float *xbc, int n, int C, int K, float *const *states, const float *w, const float *b)
+{
+    for (int i = 0; i < n; i++) cpu_conv1d(xbc + (size_t)i * C, 1, C, K, states[i], w, b);
+}
+
+static void cpu_ssm_step_batch(const synth_ssm_args *a, float *const *states)
+{
+    for (int i = 0; i < a->T; i++) {
+        synth_ssm_args one = *a;
+        one.T = 1;
+        one.xbc = a->xbc + (size_t)i * a->ldx;
+        one.dt = a->dt + (size_t)i * a->lddt;
+        one.y = a->y + (size_t)i * a->H * a->P;
+        one.state = states[i];
+        cpu_ssm_step(&one);
+    }
+}
+
+static void cpu_attention_decode(const synth_attn_args *a, const float *knew, const float *vnew, float *const *kc,
+                                 float *const *vc, const int32_t *pos)
+{
+    size_t kd = (size_t)a->n_kv * a->head_dim, qd = (size_t)a->n_head * a->head_dim;
+    for (int i = 0; i < a->T; i++) {
+        memcpy(kc[i] + (size_t)pos[i] * kd, knew + i * kd, kd * 4);
+        memcpy(vc[i] + (size_t)pos[i] * kd, vnew + i * kd, kd * 4);
+        synth_attn_args one = *a;
+        one.T = 1;
+        one.pos0 = pos[i];
+        one.q = a->q + i * qd;
+        one.k = kc[i];
+        one.v = vc[i];
+        one.out = a->out + i * qd;
+        cpu_attention(&one);
+    }
+}
+
+static int cpu_sample(const float *logits, int vocab, const synth_sample_row *rows, int n, int32_t *out)
+{
+    for (int i = 0; i < n; i++) {
+        synth_sampling s = {rows[i].temperature, rows[i].top_k, rows[i].top_p, 0};
+        out[i] = synth_sample_u(logits + (size_t)rows[i].row * vocab, vocab, &s, rows[i].u);
+    }
+    return 0;
+}
+
 const synth_backend synth_cpu_backend = {
     .name = "cpu",
     .alloc = cpu_alloc,
@@ -562,4 +646,9 @@ const synth_backend synth_cpu_backend = {
     .ssm_scan = cpu_ssm_scan,
     .ssm_step = cpu_ssm_step,
     .attention = cpu_attention,
+    .embed_dev = cpu_embed,
+    .conv1d_batch = cpu_conv1d_batch,
+    .ssm_step_batch = cpu_ssm_step_batch,
+    .attention_decode = cpu_attention_decode,
+    .sample = cpu_sample,
 };

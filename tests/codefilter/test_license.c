@@ -108,18 +108,6 @@ static char *as_c_comment(const char *body, size_t words)
     return sbuf_detach(&o, NULL);
 }
 
-/* "GPL-2.0-only" and the header's "GPL-2.0-or-later" are the same family. */
-static int same_family(const char *a, const char *b)
-{
-    if (!a || !b) return 0;
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 5 && !strcmp(a + la - 5, "-only")) la -= 5;
-    if (la > 9 && !strcmp(a + la - 9, "-or-later")) la -= 9;
-    if (lb > 5 && !strcmp(b + lb - 5, "-only")) lb -= 5;
-    if (lb > 9 && !strcmp(b + lb - 9, "-or-later")) lb -= 9;
-    return la == lb && !strncmp(a, b, la);
-}
-
 static void check_license(const char *id)
 {
     const cf_license_db *db = cf_license_db_builtin();
@@ -147,6 +135,14 @@ static void check_license(const char *id)
         {"MPL-2.0", "This Source Code Form is subject to the terms", "MPL/2.0/."},
     };
     char *body = NULL;
+    /* the exact id expected from the header: a GNU notice says "either
+     * version N ... or (at your option) any later version", so -or-later;
+     * an excerpt of the text itself is the license itself */
+    char want[64];
+    snprintf(want, sizeof want, "%s", id);
+    for (size_t i = 0; i < sizeof NOTICE / sizeof *NOTICE; i++)
+        if (!strcmp(NOTICE[i].id, id) && strstr(id, "-only"))
+            snprintf(want, sizeof want, "%.*s-or-later", (int)(strlen(id) - 5), id);
     for (size_t i = 0; i < sizeof NOTICE / sizeof *NOTICE; i++)
         if (!strcmp(NOTICE[i].id, id)) {
             const char *a = strstr(t, NOTICE[i].from);
@@ -158,8 +154,15 @@ static void check_license(const char *id)
     size_t hn = cf_leading_comment(c, strlen(c), &hs);
     CHECK_MSG(hn > 0, "%s: no leading comment", id);
     ok = cf_license_match_header(db, hs, hn, 0.9, &m);
-    CHECK_MSG(ok && same_family(m.spdx, id), "%s header: got %s %.3f (runner-up %s %.3f)", id, m.spdx ? m.spdx : "-",
-              m.score, m.runner_up ? m.runner_up : "-", m.runner_up_score);
+    CHECK_MSG(ok && m.spdx && !strcmp(m.spdx, want), "%s header: got %s %.3f (runner-up %s %.3f), want %s", id,
+              m.spdx ? m.spdx : "-", m.score, m.runner_up ? m.runner_up : "-", m.runner_up_score, want);
+    /* the same source file matched whole, as `corpusd license FILE` once
+     * did and as a LICENSE file holding a notice is: same id */
+    if (body) {
+        ok = cf_license_match_text(db, c, strlen(c), 0.9, &m);
+        CHECK_MSG(ok && m.spdx && !strcmp(m.spdx, want), "%s header, whole file: got %s %.3f, want %s", id,
+                  m.spdx ? m.spdx : "-", m.score, want);
+    }
     free(c);
     free(body);
     free(t);

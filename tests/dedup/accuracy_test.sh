@@ -6,6 +6,11 @@
 # most 1.1 points, so 5 points is a meaningful bound. Exact copies (500, with
 # case and whitespace changed) must all be found by the exact configuration,
 # and no base document may be removed by either.
+# With jaccard_check (threshold 0.7) the rate must follow the sharpened
+# curves: exact check: P_lsh(s) for s >= 0.7 and exactly 0 below (no pair
+# under the threshold is removed); signature check: P(band collision and
+# >= 0.7 of the rows equal); and with 20 x 5 bands plus the exact check,
+# pairs above 0.7 are removed (>= 97.5 % expected) and none below.
 # Under the sanitizers (CORPUSD_MODE=san) the same checks run on 300 pairs
 # per bucket with a 10-point bound (3.4 sd), to stay within the time budget;
 # the full-size check runs in the release mode of the suite.
@@ -22,6 +27,18 @@ PAIRS=2000 TOL=5
 "$CORPUSD" dedup "$T"/data/in-*.jsonl -o "$T/fw" --config "$ROOT/configs/dedup-fineweb.yaml" \
   --rejects "$T/fw/rejects.jsonl" --memory 256M
 "$PYTHON" "$ROOT/tests/dedup/check_accuracy.py" "$T/data/truth.jsonl" "$T/fw/rejects.jsonl" 14 8 --tolerance $TOL
+for chk in exact:0.7 signature:0.7 exact20x5:0.7; do
+  mode=${chk%%:*} thr=${chk#*:} b=14 r=8
+  [ "$mode" = exact20x5 ] && mode=exact b=20 r=5
+  printf 'dedup:\n  preset: fineweb\n  bands: %s\n  rows: %s\n  jaccard_check: %s\n  jaccard_threshold: %s\n' \
+    $b $r $mode $thr > "$T/chk.yaml"
+  "$CORPUSD" dedup "$T"/data/in-*.jsonl -o "$T/chk" --config "$T/chk.yaml" --rejects "$T/chk/rejects.jsonl" \
+    --memory 256M --index "$T/chk-idx-$b-$mode"
+  echo "jaccard_check $mode, threshold $thr, $b x $r:"
+  "$PYTHON" "$ROOT/tests/dedup/check_accuracy.py" "$T/data/truth.jsonl" "$T/chk/rejects.jsonl" $b $r \
+    --tolerance $TOL --check $mode:$thr
+  rm -rf "$T/chk"
+done
 # Exact only: exactly the planted copies go, nothing else.
 "$CORPUSD" dedup "$T"/data/in-*.jsonl -o "$T/ex" --config "$ROOT/configs/dedup-exact.yaml" \
   --rejects "$T/ex/rejects.jsonl"

@@ -2,7 +2,7 @@
 # incremental_test.sh: six snapshots ingested one at a time into a
 # persistent index keep exactly the documents (and duplicate_of links) that
 # deduplicating all six in one batch keeps (default policy: oldest first).
-# The fifth ingest compacts the runs (LSM); then a corrupted run file must be
+# The same holds with jaccard_check: exact. The fifth ingest compacts the runs (LSM); then a corrupted run file must be
 # detected by its checksum and refused, and a snapshot name cannot be reused.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,16 +45,21 @@ for s in range(1, 7):
             seen.add(d["id"])
             f.write(json.dumps(d) + "\n")
 PY
+# The same with the exact Jaccard check (threshold 0.8, K = 2 earliest per
+# bucket): old snapshots are verified from the records kept in the index.
+printf 'dedup:\n  preset: fineweb\n  bands: 20\n  rows: 5\n  jaccard_check: exact\n  jaccard_threshold: 0.8\n  jaccard_candidates: 2\n' > "$T/chk.yaml"
+for V in "" chk; do
+[ -n "$V" ] && CFG="$T/chk.yaml"
 "$CORPUSD" dedup "$T"/s1.jsonl "$T"/s2.jsonl "$T"/s3.jsonl "$T"/s4.jsonl "$T"/s5.jsonl "$T"/s6.jsonl \
-  -o "$T/batch" --config "$CFG" --rejects "$T/batch/rej.jsonl"
+  -o "$T/batch$V" --config "$CFG" --rejects "$T/batch$V/rej.jsonl"
 for s in 1 2 3 4 5 6; do
-  "$CORPUSD" dedup "$T/s$s.jsonl" -o "$T/inc$s" --config "$CFG" --index "$T/idx" --snapshot "S$s" \
-    --rejects "$T/inc$s/rej.jsonl" --memory 64M
+  "$CORPUSD" dedup "$T/s$s.jsonl" -o "$T/inc$V$s" --config "$CFG" --index "$T/idx$V" --snapshot "S$s" \
+    --rejects "$T/inc$V$s/rej.jsonl" --memory 64M
 done
-ls "$T"/idx/snap-000005/merged.run >/dev/null || { echo "no compaction happened"; exit 1; }
-"$PYTHON" - "$T" <<'PY'
+ls "$T"/idx$V/snap-000005/merged.run >/dev/null || { echo "no compaction happened"; exit 1; }
+"$PYTHON" - "$T" "$V" <<'PY'
 import json, subprocess, sys
-T = sys.argv[1]
+T = sys.argv[1]; V = sys.argv[2]
 def kept(paths):
     ids = []
     for p in paths:
@@ -68,14 +73,16 @@ def rej(paths):
             d = json.loads(l)
             r[d["id"]] = (d["metadata"]["duplicate_of"], d["metadata"]["dedup_cluster"])
     return r
-b = kept(["%s/batch/s%d.jsonl.zst" % (T, s) for s in range(1, 7)])
-i = kept(["%s/inc%d/s%d.jsonl.zst" % (T, s, s) for s in range(1, 7)])
-rb, ri = rej([T + "/batch/rej.jsonl"]), rej(["%s/inc%d/rej.jsonl" % (T, s) for s in range(1, 7)])
-print("batch kept %d removed %d; incremental kept %d removed %d" % (len(b), len(rb), len(i), len(ri)))
+b = kept(["%s/batch%s/s%d.jsonl.zst" % (T, V, s) for s in range(1, 7)])
+i = kept(["%s/inc%s%d/s%d.jsonl.zst" % (T, V, s, s) for s in range(1, 7)])
+rb, ri = rej([T + "/batch" + V + "/rej.jsonl"]), rej(["%s/inc%s%d/rej.jsonl" % (T, V, s) for s in range(1, 7)])
+print(V or "fineweb", "batch kept %d removed %d; incremental kept %d removed %d" % (len(b), len(rb), len(i), len(ri)))
 assert len(rb) > 300, "too few duplicates planted to mean anything"
 assert b == i, "kept documents differ"
 assert rb == ri, "duplicate_of / dedup_cluster differ"
 PY
+done
+CFG="$ROOT/configs/dedup-fineweb.yaml"
 # A corrupt run is detected and refused; nothing is written.
 run=$(ls "$T"/idx/snap-*/*.run | head -1)
 printf 'X' | dd of="$run" bs=1 seek=100 conv=notrunc 2>/dev/null

@@ -133,6 +133,83 @@ TEST(dedup_minhash_estimates_jaccard)
     dedup_signer_free(s);
 }
 
+/* The exact check's sets: the same A/B texts, whose shingle-set Jaccard is
+ * known in closed form; and the signature similarity of identical and
+ * disjoint signatures. */
+TEST(dedup_exact_jaccard_of_shingle_sets)
+{
+    dedup_params p = fineweb();
+    dedup_signer *s = dedup_signer_new(&p);
+    sbuf a = SBUF_INIT, b = SBUF_INIT, ha = SBUF_INIT, hb = SBUF_INIT;
+    int k = 300;
+    for (int i = 0; i < 400; i++) sbuf_printf(&a, "%sw%x", i ? " " : "", i * 7919);
+    for (int i = 0; i < 400; i++) sbuf_printf(&b, "%s%s%x", i ? " " : "", i < k ? "w" : "v", i * 7919);
+    /* A repeated phrase adds no new shingle to a set. */
+    for (int i = 0; i < 5; i++) sbuf_printf(&a, " w%x", i * 7919);
+    uint64_t *sig = xcalloc(1024, 8);
+    dedup_signer_collect(s, &ha);
+    dedup_signer_sign(s, a.data, a.len, sig);
+    dedup_signer_collect(s, &hb);
+    dedup_signer_sign(s, b.data, b.len, sig);
+    dedup_signer_collect(s, NULL);
+    CHECK_INT_EQ(ha.len / 8, 401);   /* with repeats: 396 + 5 */
+    size_t na = dedup_hash_set((uint64_t *)ha.data, ha.len / 8), nb = dedup_hash_set((uint64_t *)hb.data, hb.len / 8);
+    CHECK_INT_EQ(na, 400);           /* the phrase's own 5-gram is A's first one again */
+    CHECK_INT_EQ(nb, 396);
+    double want = (double)(k - 4) / (400.0 + 396.0 - (k - 4));
+    double got = dedup_set_jaccard((uint64_t *)ha.data, na, (uint64_t *)hb.data, nb);
+    CHECK_MSG(fabs(got - want) < 1e-12, "Jaccard %.6f, expected %.6f", got, want);
+    CHECK(dedup_set_jaccard((uint64_t *)ha.data, na, (uint64_t *)ha.data, na) == 1.0);
+    CHECK(dedup_set_jaccard(NULL, 0, (uint64_t *)hb.data, nb) == 0.0);
+    uint64_t x[4] = {1, 2, 3, 4}, y[4] = {1, 9, 3, 9};
+    CHECK(dedup_signature_similarity(x, x, 4) == 1.0);
+    CHECK(dedup_signature_similarity(x, y, 4) == 0.5);
+    free(sig);
+    sbuf_free(&a);
+    sbuf_free(&b);
+    sbuf_free(&ha);
+    sbuf_free(&hb);
+    dedup_signer_free(s);
+}
+
+static int parse_params(const char *yaml, dedup_params *out, cd_err *e)
+{
+    cfg_node *root = cfg_parse(yaml, strlen(yaml), "test", e);
+    if (!root) return -1;
+    cfg_params *cp = cfg_params_bind(DEDUP_PARAMS, cfg_map_get(root, "dedup"), "dedup", e);
+    int rc = cp ? dedup_params_from_cfg(cp, out, e) : -1;
+    cfg_params_free(cp);
+    cfg_free(root);
+    return rc;
+}
+
+TEST(dedup_keep_and_check_params)
+{
+    dedup_params p;
+    cd_err e;
+    CHECK_INT_EQ(parse_params("dedup:\n  preset: code\n  jaccard_check: exact\n  keep: [license, stars_desc, date_desc]\n",
+                              &p, &e), 0);
+    CHECK_INT_EQ(p.keep, DEDUP_KEEP_COMPOSITE);
+    CHECK_INT_EQ(p.nkeep_keys, 3);
+    CHECK_STR_EQ(p.keep_keys[0].prefer, "allow");
+    CHECK_INT_EQ(p.keep_keys[1].numeric, 1);
+    CHECK_INT_EQ(p.keep_keys[2].desc, 1);
+    CHECK_INT_EQ(p.bands * p.rows, 256);
+    CHECK_INT_EQ(p.norm.lowercase, 0);
+    CHECK_INT_EQ(p.jaccard_check, DEDUP_CHECK_EXACT);
+    CHECK_INT_EQ(parse_params("dedup:\n  keep:\n    - {key: metadata.score, order: desc, type: number, missing: -1}\n",
+                              &p, &e), 0);
+    CHECK_STR_EQ(p.keep_keys[0].name, "score");
+    CHECK(p.keep_keys[0].missing == -1.0);
+    CHECK_INT_EQ(parse_params("dedup:\n  keep: newest\n", &p, &e), 0);
+    CHECK_INT_EQ(p.keep, DEDUP_KEEP_NEWEST);
+    CHECK(parse_params("dedup:\n  keep: [stars_up]\n", &p, &e) != 0);
+    CHECK(parse_params("dedup:\n  keep: [{key: stars}]\n", &p, &e) != 0);
+    CHECK(parse_params("dedup:\n  jaccard_check: maybe\n", &p, &e) != 0);
+    CHECK(parse_params("dedup:\n  jaccard_threshold: 1.5\n", &p, &e) != 0);
+    CHECK(parse_params("dedup:\n  preset: exact\n  jaccard_check: exact\n", &p, &e) != 0);
+}
+
 TEST(dedup_lsh_thresholds_match_presets)
 {
     /* FineWeb states a ~0.72 threshold for 14x8; NeMo ~0.8 for 20x13: the

@@ -733,3 +733,34 @@ TEST(filter_icu_word_splitting_for_unspaced_languages)
     sbuf_free(&b);
     CHECK(run_yaml("stages:\n  - fineweb: {unspaced_words: maybe}\n", zh, NULL, &c) == -1);
 }
+
+/* fastText language labels: lid.176 codes pass through (old CLD2-era codes
+ * mapped), GlotLID's 639-3_Script labels map to 639-1 where ISO 639-1 has a
+ * code (pairs from the ISO 639-2/3 code tables), else keep the 639-3 code. */
+TEST(filter_fasttext_label_mapping)
+{
+    filter_lang r;
+    filter_lang_from_label("en", 0.9, &r);
+    CHECK(!strcmp(r.code, "en") && r.score == 0.9 && !r.script[0]);
+    filter_lang_from_label("als", 0.5, &r);   /* lid.176: Alemannic, no 639-1 code: kept */
+    CHECK(!strcmp(r.code, "als"));
+    filter_lang_from_label("iw", 0.5, &r);
+    CHECK(!strcmp(r.code, "he"));
+    filter_lang_from_label("eng_Latn", 0.7, &r);
+    CHECK(!strcmp(r.code, "en") && !strcmp(r.script, "Latn"));
+    filter_lang_from_label("cmn_Hani", 0.7, &r);
+    CHECK(!strcmp(r.code, "zh") && !strcmp(r.script, "Hani"));
+    filter_lang_from_label("srp_Cyrl", 0.7, &r);
+    CHECK(!strcmp(r.code, "sr") && !strcmp(r.script, "Cyrl"));
+    filter_lang_from_label("als_Latn", 0.7, &r);  /* GlotLID: Tosk Albanian */
+    CHECK(!strcmp(r.code, "sq"));
+    filter_lang_from_label("yue_Hani", 0.7, &r);  /* Cantonese: no 639-1 code */
+    CHECK(!strcmp(r.code, "yue") && !strcmp(r.script, "Hani"));
+    filter_lang_from_label("", 0, &r);
+    CHECK(!strcmp(r.code, "un"));
+    const char *const(*t)[2];
+    size_t n = filter_iso3_table(&t);
+    CHECK(n > 150);
+    for (size_t i = 1; i < n; i++) CHECK(strcmp(t[i - 1][0], t[i][0]) < 0);   /* bsearch needs order */
+    for (size_t i = 0; i < n; i++) CHECK(strlen(t[i][0]) == 3 && strlen(t[i][1]) == 2);
+}

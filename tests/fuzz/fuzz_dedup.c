@@ -3,7 +3,9 @@
  * Properties: normalization is idempotent on its own output for the
  * whitespace/lowercase/punctuation/digits flags, never grows text by more
  * than a bounded factor, and signing the same text twice gives the same
- * signature under both shingle kinds. */
+ * signature under both shingle kinds; the collected shingle hashes (exact
+ * Jaccard check) number as many as signing reports, and their set has
+ * Jaccard 1 with itself. */
 #include "dedup/dedup.h"
 
 #include <stdint.h>
@@ -34,8 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p.ngram = kind ? 5 : 3;
         dedup_signer *g = dedup_signer_new(&p);
         size_t n1 = dedup_signer_sign(g, a.data ? a.data : "", a.len, s1);
+        sbuf col = SBUF_INIT;
+        dedup_signer_collect(g, &col);
         size_t n2 = dedup_signer_sign(g, a.data ? a.data : "", a.len, s2);
+        dedup_signer_collect(g, NULL);
         if (n1 != n2 || memcmp(s1, s2, sizeof s1)) abort();
+        if (col.len / 8 != n2) abort();
+        size_t nu = dedup_hash_set((uint64_t *)col.data, col.len / 8);
+        if (nu > n2 || dedup_set_jaccard((uint64_t *)col.data, nu, (uint64_t *)col.data, nu) != 1.0) abort();
+        sbuf_free(&col);
         if (a.len && !n1) abort();
         dedup_hash128 h[4];
         dedup_band_hashes(&p, s1, h);

@@ -1,8 +1,10 @@
 /* fuzz_filter.c: the filter rules (Gopher, C4, FineWeb, NeMo), PII
  * redaction and CLD2 language identification on arbitrary bytes, with
- * whitespace or ICU word splitting.
+ * whitespace or ICU word splitting; the NLTK word split (filter/words.c)
+ * and the fastText label mapping.
  * Checks: no crash or leak; C4 never lengthens the text; redaction with no
- * replacements leaves the text unchanged; scores stay in range. */
+ * replacements leaves the text unchanged; scores stay in range; words are
+ * non-empty, in order, non-overlapping spans of the text. */
 #include "filter/filter.h"
 
 #include <math.h>
@@ -11,6 +13,18 @@
 #include <string.h>
 
 static filter_pii *pii;
+
+typedef struct span_check {
+    size_t end, n, count;
+} span_check;
+
+static void on_word(void *arg, size_t off, size_t len, size_t nch)
+{
+    span_check *c = arg;
+    if (!len || !nch || nch > len || off < c->end || off + len > c->n) abort();
+    c->end = off + len;
+    c->count++;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -53,6 +67,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!n && (out.len != size || (size && memcmp(out.data, t, size)))) abort();
     filter_pii_md_free(md);
     sbuf_free(&out);
+
+    filter_words *w = filter_words_new();
+    span_check sc = {0, size, 0};
+    if (filter_words_split(w, t, size, on_word, &sc) != sc.count) abort();
+    filter_words_free(w);
+    char label[64];
+    size_t ln = size < sizeof label ? size : sizeof label - 1;
+    memcpy(label, t, ln);
+    label[ln] = 0;
+    filter_lang fl;
+    filter_lang_from_label(label, 0.5, &fl);
+    if (!fl.code[0] || memchr(fl.code, 0, sizeof fl.code) == NULL) abort();
 
     filter_lang lang;
     filter_langid(t, size, &lang);

@@ -71,8 +71,7 @@ def publish(snaps):
 NA = 120 * SLOW // SLOW   # pages per file
 a_pages = [[(f"https://a.example/{k}/{i}", page()) for i in range(NA)] for k in range(2)]
 flat_a = [t for f in a_pages for _, t in f]
-# One exact duplicate inside A as well (dedup/extsort.c trips UBSan on a
-# snapshot without any candidate pair; reported to the dedup owner).
+# One exact duplicate inside A as well (dedup inside a snapshot, too).
 a_pages[1][5] = ("https://a.example/dup-within-a", a_pages[0][7][1])
 flat_a = [t for f in a_pages for _, t in f]
 b_pages = []

@@ -22,6 +22,7 @@
  *    the ledger itself, so the counters are the ledger's.
  */
 #include "cli/cli.h"
+#include "cli/global.h"
 #include "core/ledger.h"
 #include "core/log.h"
 #include "core/pipeline.h"
@@ -107,11 +108,25 @@ static void cc_poll(const daemon_opts *o, const char *state_dir, const char *con
             if (cc_snapshot_urls(o->cc_base, ids[i], o->cc_type, (uint64_t)o->cc_limit, &urls, &nu, &e)) {
                 log_error("commoncrawl: snapshot %s: %s", ids[i], e.msg);
             } else {
-                int rc = 0;
-                for (size_t k = 0; k < nu && !rc; k++) rc = ledger_input_register(l, urls[k], config_hash, 0, &e);
+                /* The snapshot's files, their marks (the global steps batch
+                 * them by snapshot) and the seen key go in one transaction:
+                 * a batch never forms from part of a snapshot. */
+                char *msg = NULL;
+                int rc = sqlite3_exec(ledger_db(l), "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
+                if (rc) cd_fail(&e, CD_EIO, "ledger: %s", msg ? msg : "begin");
+                sqlite3_free(msg);
+                for (size_t k = 0; k < nu && !rc; k++) {
+                    char *ck = xasprintf("%s%s", GLOBAL_CC_KEY, urls[k]);
+                    rc = ledger_kv_set(l, ck, ids[i], &e);
+                    free(ck);
+                    if (!rc) rc = ledger_input_register(l, urls[k], config_hash, 0, &e);
+                }
                 char val[64];
                 snprintf(val, sizeof val, "%zu", nu);
                 if (!rc) rc = ledger_kv_set(l, key, val, &e);
+                if (!rc && sqlite3_exec(ledger_db(l), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                    rc = cd_fail(&e, CD_EIO, "ledger: commit: %s", sqlite3_errmsg(ledger_db(l)));
+                if (rc) sqlite3_exec(ledger_db(l), "ROLLBACK", NULL, NULL, NULL);
                 if (rc) log_error("commoncrawl: %s", e.msg);
                 else log_info("commoncrawl: new snapshot %s: queued %zu %s file(s)", ids[i], nu, o->cc_type);
             }
@@ -215,6 +230,12 @@ static void render_metrics(const char *ledger_path, sbuf *b)
                 "documents in the outputs, by subset", "gauge", 1, L_SUBSET);
     metric_rows(db, b, "SELECT subset, SUM(bytes) FROM outputs GROUP BY subset ORDER BY subset", "corpusd_output_bytes",
                 "output bytes on disk, by subset", "gauge", 1, L_SUBSET);
+    metric_rows(db, b, "SELECT status, COUNT(*) FROM global_batches GROUP BY status ORDER BY status",
+                "corpusd_corpus_batches", "batches of the global steps, by status", "gauge", 1, L_STATUS);
+    metric_rows(db, b, "SELECT COALESCE(SUM(shard_tokens),0) FROM global_batches", "corpusd_corpus_tokens",
+                "tokens in the corpus shards", "gauge", 0, NULL);
+    metric_rows(db, b, "SELECT COALESCE(SUM(removed),0) FROM global_batches", "corpusd_corpus_dedup_removed",
+                "documents removed by the global dedup", "counter", 0, NULL);
     metric_rows(db, b, "SELECT COUNT(*) FROM errors", "corpusd_errors_total", "errors recorded in the ledger", "counter",
                 0, NULL);
     sqlite3_close(db);
@@ -282,6 +303,17 @@ static struct MHD_Daemon *metrics_start(const char *spec, metrics_ctx *mc, cd_er
 
 /* ---------------------------------------------------------------- the loop */
 
+/* Whether a reloaded config keeps the global steps' hash. */
+static int global_same(const pipeline *np, const char *corpus, const char *state_dir, const char *ghash)
+{
+    cd_err e;
+    global_cfg *ng = NULL;
+    if (global_load(np, corpus, state_dir, &ng, &e)) return 0;
+    int same = ng ? !strcmp(global_hash(ng), ghash) : !*ghash;
+    global_free(ng);
+    return same;
+}
+
 static int lock_state(const char *state_dir, int *fd_out, cd_err *e)
 {
     if (cd_mkdirs(state_dir, e)) return -1;
@@ -333,7 +365,8 @@ static void sleep_interruptible(double seconds)
 static int cmd_daemon(int argc, char **argv)
 {
     static const char *const bools[] = {"once", NULL};
-    static const char *const known[] = {"state", "output", "threads", "interval", "grace", "metrics", "once", NULL};
+    static const char *const known[] = {"state",   "output", "corpus", "threads", "interval",
+                                        "grace",   "metrics", "once",  NULL};
     cli_args a;
     if (cli_parse(argc, argv, bools, &a)) return EXIT_USAGE;
     if (a.help) {
@@ -345,6 +378,7 @@ static int cmd_daemon(int argc, char **argv)
                "  --grace S      on SIGTERM/SIGINT, seconds to let in-flight inputs finish (default 30)\n"
                "  --metrics A:P  serve /metrics and /healthz (default 127.0.0.1:9464; 'off' disables)\n"
                "  --once         run one cycle and exit\n"
+               "  --corpus DIR   where the global steps (dedup:, shards:) put their outputs\n"
                "SIGHUP reloads the config; changes that would alter finished outputs are refused.\n"
                "A full disk pauses the daemon until space is freed; nothing is lost.\n");
         cli_free(&a);
@@ -420,8 +454,28 @@ static int cmd_daemon(int argc, char **argv)
         return EXIT_USAGE;
     }
     char *state_dir = xstrdup(p->state_dir);
+    char *out_dir = xstrdup(p->out_dir);
     char hash[17];
     memcpy(hash, p->config_hash, sizeof hash);
+    int threads = p->threads;
+    /* The global steps: dedup against the index, shards, corpus manifest. */
+    char *corpus = cli_get(&a, "corpus")                                        ? xstrdup(cli_get(&a, "corpus"))
+                   : cli_get(&a, "output") && !cfg_map_get(p->root, "corpus_dir") ? xasprintf("%s-corpus", cli_get(&a, "output"))
+                                                                                 : NULL;
+    global_cfg *g = NULL;
+    if (global_load(p, corpus, state_dir, &g, &e)) {
+        fprintf(stderr, "corpusd daemon: %s\n", e.msg);
+        free(corpus);
+        free(state_dir);
+        free(out_dir);
+        free(config_text);
+        pipeline_free(p);
+        close(lockfd);
+        cli_free(&a);
+        return EXIT_USAGE;
+    }
+    char ghash[17] = "";
+    if (g) memcpy(ghash, global_hash(g), sizeof ghash);
     pipeline_free(p);
     p = NULL;
 
@@ -467,8 +521,8 @@ static int cmd_daemon(int argc, char **argv)
             if (!np) {
                 log_error("SIGHUP: config not reloaded: %s", he.msg);
                 free(ntext);
-            } else if (strcmp(np->config_hash, hash) != 0) {
-                log_error("SIGHUP: refused: the new config changes stages, parameters, seed or output "
+            } else if (strcmp(np->config_hash, hash) != 0 || !global_same(np, corpus, state_dir, ghash)) {
+                log_error("SIGHUP: refused: the new config changes stages, parameters, seed, output or the global steps "
                           "(config hash %s -> %s), which would alter finished outputs; keep the old config or "
                           "start a new --state",
                           hash, np->config_hash);
@@ -511,6 +565,12 @@ static int cmd_daemon(int argc, char **argv)
                     atomic_store(&g_paused, 0);
                 }
                 if (res.inputs_failed) code = EXIT_FAILURES;
+                if (g && !res.disk_full && !res.interrupted && !g_term) {
+                    cd_err ge;
+                    cd_err_clear(&ge);
+                    if (global_run(g, state_dir, out_dir, hash, GLOBAL_MODE_DAEMON, threads, NULL, &ge))
+                        log_error("global steps: %s (retried next cycle)", ge.msg);
+                }
             }
             pipeline_free(cp);
         }
@@ -525,6 +585,9 @@ static int cmd_daemon(int argc, char **argv)
     free(mc.ledger_path);
 #endif
     free(state_dir);
+    free(out_dir);
+    free(corpus);
+    global_free(g);
     free(config_text);
     free(o.cc_pattern);
     free(o.cc_base);

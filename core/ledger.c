@@ -165,8 +165,18 @@ int ledger_claim_output(ledger *l, const char *out_root, cd_err *e)
         int nonempty = 0;
         if (d) {
             struct dirent *de;
-            while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) nonempty = 1;
+            while ((de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+                /* The marker's own temporary file, left by a crash between its
+                 * creation and rename: ours, not the user's. */
+                if (!strncmp(de->d_name, OWNER_MARKER ".tmp.", strlen(OWNER_MARKER ".tmp."))) {
+                    char *t = xasprintf("%s/%s", out_root, de->d_name);
+                    unlink(t);
+                    free(t);
+                    continue;
+                }
+                nonempty = 1;
+            }
             closedir(d);
         }
         if (nonempty)

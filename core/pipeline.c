@@ -249,7 +249,9 @@ void chain_close(chain *c)
 /* ----------------------------------------------------------------- loading */
 
 static const char *const TOP_KEYS[] = {"name", "seed", "run_dir", "state_dir", "threads", "batch_docs",
-                                       "inputs", "stages", "output", "description", "daemon", NULL};
+                                       "inputs", "stages", "output", "description", "daemon",
+                                       /* the global steps (cli/global.h) */
+                                       "dedup", "shards", "after_dedup", "corpus_dir", NULL};
 
 static int check_keys(const cfg_node *map, const char *const *allowed, const char *what, cd_err *e)
 {

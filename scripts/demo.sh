@@ -68,7 +68,8 @@ def global_rows(run, post):
     man = json.load(open(f"{d}/{run}/corpus/manifest.json"))
     rows = []
     for b in man["batches"]:
-        rows.append((f"{run}: dedup (FineWeb MinHash + exact), batch {b['name']}", b["docs_in"], b["docs_kept"],
+        how = "code preset: 5-grams, Jaccard 0.7" if run == "code" else "FineWeb MinHash + exact"
+        rows.append((f"{run}: dedup ({how}), batch {b['name']}", b["docs_in"], b["docs_kept"],
                      f"duplicate={b['removed']}"))
         if post:
             out = lines(glob.glob(f"{d}/{run}/corpus/post/{b['name']}.jsonl.zst")[0])

@@ -52,6 +52,7 @@ static volatile sig_atomic_t g_term, g_hup;
 static atomic_int g_paused, g_cycles;
 static atomic_llong g_last_cycle;
 static double g_term_at;
+static atomic_int g_in_global;   /* the global steps (dedup, shards) are running */
 
 static void on_term(int sig)
 {
@@ -351,6 +352,15 @@ static void *grace_watchdog(void *arg)
         if (g_term && cd_now() - g_term_at >= o->grace) {
             log_warn("grace period of %.1f s over: aborting in-flight inputs (they stay pending)", o->grace);
             pipeline_request_stop(1);
+            if (atomic_load(&g_in_global)) {
+                /* dedup and shard writing have no cancellation point, but they
+                 * are exactly-once across a crash (index commit in one
+                 * transaction, files temp+rename, recovery at start-up), so
+                 * leaving now is as safe as a kill -9 and keeps the promise. */
+                log_warn("grace period over during the global steps: exiting now; the batch resumes on restart");
+                fflush(NULL);
+                _exit(EXIT_OK);
+            }
             return NULL;
         }
     }
@@ -568,8 +578,12 @@ static int cmd_daemon(int argc, char **argv)
                 if (g && !res.disk_full && !res.interrupted && !g_term) {
                     cd_err ge;
                     cd_err_clear(&ge);
-                    if (global_run(g, state_dir, out_dir, hash, GLOBAL_MODE_DAEMON, threads, NULL, &ge))
-                        log_error("global steps: %s (retried next cycle)", ge.msg);
+                    atomic_store(&g_in_global, 1);
+                    if (global_run(g, state_dir, out_dir, hash, GLOBAL_MODE_DAEMON, threads, NULL, &ge)) {
+                        if (g_term) log_info("global steps stopped by the signal (%s); the batch resumes on restart", ge.msg);
+                        else log_error("global steps: %s (retried next cycle)", ge.msg);
+                    }
+                    atomic_store(&g_in_global, 0);
                 }
             }
             pipeline_free(cp);

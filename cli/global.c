@@ -1004,6 +1004,10 @@ int global_run(global_cfg *g, const char *top_state, const char *out_dir, const 
         dedup_run_stats st;
         int drc = 0;
         if (nins) {
+            /* Test hook (tests/daemon/grace_global_test.sh): a dedup that takes
+             * long, to stop the daemon in the middle of one. */
+            const char *delay = getenv("CORPUSD_FAULT_DEDUP_DELAY");
+            for (double end = delay ? cd_now() + atof(delay) : 0; cd_now() < end;) usleep(20000);
             drc = dedup_run(&o, &st, e);
         } else {
             memset(&st, 0, sizeof st);

@@ -1639,6 +1639,9 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
     if (atomic_load(&r->task_failed)) {
         *e = r->task_err;
         rc = -1;
+    } else if (pool_stopping()) {
+        /* a stop request (SIGTERM/SIGINT) made the pool skip tasks */
+        rc = cd_fail(e, CD_EIO, "interrupted by a stop request; nothing was committed");
     }
     if (sync_fail(r, rc, e)) goto out;
     if (read_infos(r, e)) rc = -1;
@@ -1681,6 +1684,8 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
         if (atomic_load(&r->task_failed)) {
             *e = r->task_err;
             rc = -1;
+        } else if (pool_stopping()) {
+            rc = cd_fail(e, CD_EIO, "interrupted by a stop request; nothing was committed");
         }
     }
     if (sync_fail(r, rc, e)) goto rollback;

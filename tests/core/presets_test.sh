@@ -6,6 +6,15 @@
 n=0
 for c in configs/*.yaml; do
   grep -q '^inputs:' "$c" || continue        # stage presets and task files are not pipelines
+  if grep -q 'runs/demo/' "$c"; then
+    # make demo's configs read the model and task files scripts/demo.sh makes first
+    if [ ! -d "$TESTDIR/demo/model" ]; then
+      "$CORPUSD" model-init --config configs/models/nemotron-h-tiny.json --seed 1 -o "$TESTDIR/demo/model" > /dev/null
+      mkdir -p "$TESTDIR/demo/tasks" && cp configs/synth/diverse_qa.yaml "$TESTDIR/demo/tasks/"
+    fi
+    sed "s|runs/demo/|$TESTDIR/demo/|g" "$c" > "$TESTDIR/$(basename "$c")"
+    c="$TESTDIR/$(basename "$c")"
+  fi
   if grep -q 'models/NVIDIA-Nemotron' "$c"; then
     [ -d "$TESTDIR/model" ] || "$CORPUSD" model-init --config configs/models/nemotron-h-tiny.json --seed 1 -o "$TESTDIR/model" > /dev/null
     sed "s|models/NVIDIA-Nemotron-Nano-9B-v2|$TESTDIR/model|g" "$c" > "$TESTDIR/$(basename "$c")"

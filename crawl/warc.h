@@ -164,6 +164,12 @@ typedef struct warc_scratch {
 
 void warc_scratch_free(warc_scratch *s);
 
+/* One "Name: value" header line (without its line end), shared by the WARC
+ * and HTTP header parsers: appends the name and the value, each trimmed of
+ * blanks and NUL-terminated, to strings and sets their offsets there.
+ * Returns 0, appending nothing, when the line has no colon. */
+int warc_header_field(sbuf *strings, const unsigned char *line, const unsigned char *lend, size_t off[2]);
+
 /* Parses an HTTP response block (status line, headers, body). Chunked
  * bodies are de-chunked; a body that claims chunked encoding but is not
  * (CommonCrawl stores bodies de-chunked) is returned as is. 0 ok, -1 when

@@ -93,6 +93,25 @@ static int dechunk(const unsigned char *p, size_t n, sbuf *out)
     return chunks ? 0 : -1;
 }
 
+int warc_header_field(sbuf *strings, const unsigned char *line, const unsigned char *lend, size_t off[2])
+{
+    const unsigned char *colon = memchr(line, ':', (size_t)(lend - line));
+    if (!colon) return 0;
+    const unsigned char *ne = colon;
+    while (ne > line && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
+    const unsigned char *v = colon + 1;
+    while (v < lend && (*v == ' ' || *v == '\t')) v++;
+    const unsigned char *ve = lend;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+    off[0] = strings->len;
+    sbuf_append(strings, line, (size_t)(ne - line));
+    sbuf_putc(strings, 0);
+    off[1] = strings->len;
+    sbuf_append(strings, v, (size_t)(ve - v));
+    sbuf_putc(strings, 0);
+    return 1;
+}
+
 int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, warc_http *out)
 {
     memset(out, 0, sizeof *out);
@@ -136,24 +155,14 @@ int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, war
                 sbuf_putc(&s->strings, 0);
             }
         } else if (line < lend) {
-            const unsigned char *colon = memchr(line, ':', (size_t)(lend - line));
-            if (colon) {
-                const unsigned char *ne = colon;
-                while (ne > line && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
-                const unsigned char *v = colon + 1;
-                while (v < lend && (*v == ' ' || *v == '\t')) v++;
-                const unsigned char *ve = lend;
-                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            size_t fo[2];
+            if (warc_header_field(&s->strings, line, lend, fo)) {
                 if (noff + 2 >= ocap) {
                     ocap = ocap ? ocap * 2 : 32;
                     offs = xrealloc(offs, ocap * sizeof *offs);
                 }
-                offs[noff++] = s->strings.len;
-                sbuf_append(&s->strings, line, (size_t)(ne - line));
-                sbuf_putc(&s->strings, 0);
-                offs[noff++] = s->strings.len;
-                sbuf_append(&s->strings, v, (size_t)(ve - v));
-                sbuf_putc(&s->strings, 0);
+                offs[noff++] = fo[0];
+                offs[noff++] = fo[1];
             }
         }
         line = nl ? nl + 1 : end;

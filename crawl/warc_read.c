@@ -693,20 +693,10 @@ static int parse_header(warc_reader *r, const unsigned char *h, size_t n, warc_r
                 sbuf_putc(&r->strings, 0);
             }
         } else if (line < lend) {
-            const unsigned char *colon = memchr(line, ':', (size_t)(lend - line));
-            if (colon) {
-                const unsigned char *ne = colon;
-                while (ne > line && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
-                const unsigned char *v = colon + 1;
-                while (v < lend && (*v == ' ' || *v == '\t')) v++;
-                const unsigned char *ve = lend;
-                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-                push_off(r, &noff, r->strings.len);
-                sbuf_append(&r->strings, line, (size_t)(ne - line));
-                sbuf_putc(&r->strings, 0);
-                push_off(r, &noff, r->strings.len);
-                sbuf_append(&r->strings, v, (size_t)(ve - v));
-                sbuf_putc(&r->strings, 0);
+            size_t fo[2];
+            if (warc_header_field(&r->strings, line, lend, fo)) {
+                push_off(r, &noff, fo[0]);
+                push_off(r, &noff, fo[1]);
             }
         }
         line = nl ? nl + 1 : end;

@@ -1451,6 +1451,18 @@ static int concat_rejects(run_ctx *r, cd_err *e)
     return rc;
 }
 
+/* After a pool_run of per-input tasks: the first task's error, or a stop
+ * request (SIGTERM/SIGINT) that made the pool skip tasks; 0 when all ran. */
+static int pool_outcome(run_ctx *r, cd_err *e)
+{
+    if (atomic_load(&r->task_failed)) {
+        *e = r->task_err;
+        return -1;
+    }
+    if (pool_stopping()) return cd_fail(e, CD_EIO, "interrupted by a stop request; nothing was committed");
+    return 0;
+}
+
 /* -------------------------------------------------------- phase 6: commit */
 
 static int add_file_row(run_ctx *r, sqlite3_stmt *st, const char *abs, const char *kind, cd_err *e)
@@ -1636,13 +1648,7 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
     /* 1: sign */
     double t0 = cd_now();
     pool_run(o->threads > 0 ? o->threads : cd_ncpus(), r->nmine, sign_task, r);
-    if (atomic_load(&r->task_failed)) {
-        *e = r->task_err;
-        rc = -1;
-    } else if (pool_stopping()) {
-        /* a stop request (SIGTERM/SIGINT) made the pool skip tasks */
-        rc = cd_fail(e, CD_EIO, "interrupted by a stop request; nothing was committed");
-    }
+    rc = pool_outcome(r, e);
     if (sync_fail(r, rc, e)) goto out;
     if (read_infos(r, e)) rc = -1;
     if (sync_fail(r, rc, e)) goto out;
@@ -1681,12 +1687,7 @@ int dedup_run(const dedup_run_opts *o, dedup_run_stats *st, cd_err *e)
     }
     if (!rc) {
         pool_run(o->threads > 0 ? o->threads : cd_ncpus(), r->nmine, rewrite_task, r);
-        if (atomic_load(&r->task_failed)) {
-            *e = r->task_err;
-            rc = -1;
-        } else if (pool_stopping()) {
-            rc = cd_fail(e, CD_EIO, "interrupted by a stop request; nothing was committed");
-        }
+        rc = pool_outcome(r, e);
     }
     if (sync_fail(r, rc, e)) goto rollback;
     if (r->c->rank == 0 && o->rejects) rc = concat_rejects(r, e);

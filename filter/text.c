@@ -560,9 +560,10 @@ static const char *const TOP_REASONS[3] = {"top_2_gram", "top_3_gram", "top_4_gr
 static const char *const DUP_REASONS[6] = {"duplicated_5_n_grams", "duplicated_6_n_grams", "duplicated_7_n_grams",
                                            "duplicated_8_n_grams", "duplicated_9_n_grams", "duplicated_10_n_grams"};
 
-/* Character length of the most common n-gram (" "-joined) times its count;
- * ties go to the n-gram seen first, as with collections.Counter. */
-static size_t top_ngram_chars(filter_scratch *s, size_t n)
+/* The most common n-gram of the tokens (by their word hashes): returns its
+ * first position and sets *count; ties go to the n-gram seen first, as with
+ * collections.Counter. n <= number of tokens. */
+static size_t most_common_ngram(filter_scratch *s, size_t n, uint32_t *count)
 {
     size_t m = s->ntoks - n + 1;
     htab *t = &s->ht;
@@ -579,6 +580,16 @@ static size_t top_ngram_chars(filter_scratch *s, size_t n)
             best_first = t->first[k];
         }
     }
+    *count = best;
+    return best_first;
+}
+
+/* Character length of the most common n-gram (" "-joined) times its count;
+ * ties go to the n-gram seen first, as with collections.Counter. */
+static size_t top_ngram_chars(filter_scratch *s, size_t n)
+{
+    uint32_t best;
+    size_t best_first = most_common_ngram(s, n, &best);
     size_t chars = n - 1;
     for (size_t j = 0; j < n; j++) chars += s->toks[best_first + j].nch;
     return chars * best;
@@ -1088,21 +1099,8 @@ static size_t nemo_dup_ngram_chars(filter_scratch *s, size_t n)
 /* NeMo's RepeatingTopNGramsFilter: characters removed by text.replace(top, ""). */
 static size_t nemo_top_ngram_chars(filter_scratch *s, const char *text, size_t n, size_t ng)
 {
-    size_t m = s->ntoks - ng + 1;
-    htab *t = &s->ht;
-    ht_reset(t, m);
-    uint32_t best = 0;
-    size_t best_first = 0;
-    for (size_t i = 0; i < m; i++) {
-        int isnew;
-        size_t k = ht_slot(t, XXH3_64bits(s->hashes + i, ng * sizeof(uint64_t)), &isnew);
-        if (isnew) t->first[k] = (uint32_t)i;
-        uint32_t c = ++t->vals[k];
-        if (c > best || (c == best && t->first[k] < best_first)) {
-            best = c;
-            best_first = t->first[k];
-        }
-    }
+    uint32_t best;
+    size_t best_first = most_common_ngram(s, ng, &best);
     sbuf *j = &s->buf;
     sbuf_reset(j);
     size_t chars = ng - 1;

@@ -251,6 +251,17 @@ static void emit_math_chars(mm_ctx *c, const char *s, size_t n, sbuf *out)
     }
 }
 
+/* emit_math_chars inside FONT{...} when a font command is given. */
+static void emit_in_font(mm_ctx *c, const char *font, const char *s, size_t n, sbuf *out)
+{
+    if (font) {
+        mathnorm_emits(out, font);
+        sbuf_putc(out, '{');
+    }
+    emit_math_chars(c, s, n, out);
+    if (font) sbuf_putc(out, '}');
+}
+
 /* Is every code point of s a math alphanumeric of one font? Returns the
  * font command (\mathit for plain italic) or NULL. */
 static const char *common_alnum_font(const char *s, size_t n)
@@ -381,12 +392,7 @@ static void conv_mi(mm_ctx *c, xmlNode *n, sbuf *out)
         for (size_t i = 0; i < t.len; i++)
             if ((unsigned char)t.data[i] >= 0x80) ascii = 0;
         if (!font && ascii) font = "\\mathrm";   /* multi-character identifiers are upright */
-        if (font) {
-            mathnorm_emits(out, font);
-            sbuf_putc(out, '{');
-        }
-        emit_math_chars(c, t.data, t.len, out);
-        if (font) sbuf_putc(out, '}');
+        emit_in_font(c, font, t.data, t.len, out);
     }
     sbuf_free(&t);
 }
@@ -401,12 +407,7 @@ static void conv_mn(mm_ctx *c, xmlNode *n, sbuf *out)
     token_text(n, &t);
     const char *font = variant_font(attr(n, "mathvariant"), 0);
     if (font && strcmp(font, "\\mathrm") == 0) font = NULL;
-    if (font) {
-        mathnorm_emits(out, font);
-        sbuf_putc(out, '{');
-    }
-    emit_math_chars(c, t.data, t.len, out);
-    if (font) sbuf_putc(out, '}');
+    emit_in_font(c, font, t.data, t.len, out);
     sbuf_free(&t);
 }
 
@@ -526,12 +527,7 @@ static void conv_mo(mm_ctx *c, xmlNode *n, sbuf *out)
     } else if (t.len) {
         const char *font = variant_font(attr(n, "mathvariant"), 0);
         if (font && strcmp(font, "\\mathrm") == 0) font = NULL;
-        if (font) {
-            mathnorm_emits(out, font);
-            sbuf_putc(out, '{');
-        }
-        emit_math_chars(c, t.data, t.len, out);
-        if (font) sbuf_putc(out, '}');
+        emit_in_font(c, font, t.data, t.len, out);
     }
     sbuf_free(&t);
 }

@@ -58,10 +58,6 @@ ifneq ($(wildcard /usr/include/isa-l.h /usr/include/isa-l/igzip_lib.h),)
   LDLIBS  += -lisal
   CFLAGS  += -DHAVE_ISAL=1
 endif
-ifneq ($(wildcard /usr/include/libdeflate.h),)
-  LDLIBS  += -ldeflate
-  CFLAGS  += -DHAVE_LIBDEFLATE=1
-endif
 # OpenBLAS is not linked: synth/cpu/blas.c loads it with dlopen on first use.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
   LDLIBS  += -lmicrohttpd

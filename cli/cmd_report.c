@@ -6,7 +6,11 @@
  *   - the histogram of duplicate-cluster sizes (from metadata.dedup_cluster of
  *     the rejects, when a dedup stage ran);
  *   - documents and bytes per source and subset;
- *   - throughput of each run over time.
+ *   - throughput of each run over time;
+ *   - the global steps per batch (from global_batches, when the pipeline
+ *     ends in dedup:/shards:): documents in, kept and removed as duplicates
+ *     against every earlier batch, and the documents and tokens written to
+ *     token shards.
  * Distributions are read from the JSONL outputs the ledger lists (up to
  * --max-docs documents). Every bar carries data-label/data-value attributes,
  * and a small inline script records each bar's rendered width, so a test can
@@ -188,6 +192,48 @@ static void scan_outputs(sqlite3 *db, const char *out_root, int64_t max_docs, kv
     kv_free(&cluster_sizes);
 }
 
+/* The global steps, batch by batch (nothing when the pipeline has none). */
+static void report_global(sqlite3 *db, sbuf *b)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, status, docs_in, docs_kept, removed, shard_docs, shard_tokens, created, finished "
+                           "FROM global_batches ORDER BY ord",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;   /* a ledger from before the global steps */
+    }
+    kvlist removed = {0}, tokens = {0};
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!rows++)
+            sbuf_puts(b, "<section><h2>Global steps per batch</h2><table id=\"global\"><tr><th>batch</th><th>status</th>"
+                         "<th>docs in</th><th>kept</th><th>removed</th><th>shard docs</th><th>tokens</th>"
+                         "<th>seconds</th></tr>\n");
+        const char *name = (const char *)sqlite3_column_text(st, 0), *status = (const char *)sqlite3_column_text(st, 1);
+        sbuf_puts(b, "<tr><td>");
+        html_escape(b, name ? name : "");
+        sbuf_puts(b, "</td><td>");
+        html_escape(b, status ? status : "");
+        long long v[5];
+        for (int i = 0; i < 5; i++) v[i] = sqlite3_column_int64(st, 2 + i);
+        double secs = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 8) - sqlite3_column_double(st, 7);
+        sbuf_printf(b, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>", v[0], v[1], v[2], v[3],
+                    v[4]);
+        if (secs >= 0) sbuf_printf(b, "%.1f", secs);
+        sbuf_puts(b, "</td></tr>\n");
+        kv_add(&removed, name ? name : "", (double)v[2]);
+        kv_add(&tokens, name ? name : "", (double)v[4]);
+    }
+    sqlite3_finalize(st);
+    if (!rows) return;
+    sbuf_puts(b, "</table></section>\n");
+    svg_bars(b, "global_removed", "Duplicates removed per batch (against this and every earlier batch)", &removed, NULL);
+    svg_bars(b, "global_tokens", "Tokens written to shards per batch", &tokens, NULL);
+    kv_free(&removed);
+    kv_free(&tokens);
+}
+
 static int cmd_report(int argc, char **argv)
 {
     static const char *const known[] = {"state", "output", "out-dir", "max-docs", NULL};
@@ -197,7 +243,8 @@ static int cmd_report(int argc, char **argv)
         printf("usage: corpusd report --state DIR -o report.html [--out-dir DIR] [--max-docs N]\n\n"
                "Writes a self-contained HTML report (inline SVG charts, no network) of the run whose\n"
                "ledger is in DIR: kept and dropped documents per stage and reason, language and quality\n"
-               "distributions, duplicate-cluster sizes, documents per source and subset, throughput.\n"
+               "distributions, duplicate-cluster sizes, documents per source and subset, throughput,\n"
+               "and the global steps (dedup, shards) per batch.\n"
                "--out-dir is the run's output directory (default: DIR/../out).\n");
         int help = a.help;
         cli_free(&a);
@@ -290,6 +337,8 @@ static int cmd_report(int argc, char **argv)
     }
     sqlite3_finalize(st);
     svg_bars(&b, "throughput", "Throughput per run (documents/s)", &runs, NULL);
+
+    report_global(db, &b);
 
     sbuf_printf(&b, "<p>distributions from %llu output documents.</p>\n", (unsigned long long)scanned);
     /* Records each bar's rendered width, so a headless browser can confirm

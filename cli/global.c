@@ -31,6 +31,7 @@ struct global_cfg {
     char *tokenizer, *eod;
     tokshard_format fmt;
     int64_t max_tokens;
+    int threads;
     char *corpus_dir;
     char hash[17];
     bpe *tok;
@@ -52,6 +53,7 @@ static const param_spec SHARDS_STEP[] = {
     {"format", PARAM_STRING, "megatron", "megatron (.bin/.idx) or datatrove (.ds)"},
     {"max_tokens", PARAM_SIZE, "0", "tokens per shard file; 0 = unbounded"},
     {"eod", PARAM_STRING, NULL, "end-of-document token (default: the tokenizer's)"},
+    {"threads", PARAM_INT, "0", "encoding threads; 0 = all cores (the shards are the same at any count)"},
     {0},
 };
 
@@ -125,6 +127,8 @@ int global_load(const pipeline *p, const char *corpus_dir, const char *top_state
             g->eod = param_str(sp, "eod") ? xstrdup(param_str(sp, "eod")) : NULL;
             g->fmt = strcmp(fmt, "datatrove") ? TOKSHARD_MEGATRON : TOKSHARD_DATATROVE;
             g->max_tokens = param_size(sp, "max_tokens");
+            g->threads = (int)param_int(sp, "threads");
+            if (g->threads < 0 || g->threads > 256) rc = cfg_error(e, sn, "shards threads must be 0 to 256");
         }
         /* The tokenizer is loaded when the first batch reaches the shards
          * (a preset names one that may not be downloaded yet); its bytes are
@@ -817,42 +821,65 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
     tokshard_writer *w = tokshard_open(dir, name, c->g->fmt, tokshard_token_bytes(bpe_vocab_size(t), c->g->fmt),
                                        (uint64_t)c->g->max_tokens, c->g->tokenizer, e);
     int rc = w ? 0 : -1;
-    bpe_ctx *ctx = bpe_ctx_new(t);
-    bpe_ids ids = {0};
     unsigned flags = strncmp(bpe_kind(t), "tiktoken", 8) ? BPE_PARSE_SPECIAL : 0;
     int32_t eod = bpe_eos_id(t);
+    tokpool *pool = tokpool_new(t, c->g->threads ? c->g->threads : cd_ncpus(), flags);
+    /* Batches of documents are encoded in parallel and written in input
+     * order: the shards do not depend on the thread count. */
+    enum { BATCH_DOCS = 2048, BATCH_BYTES = 16 << 20 };
+    doc **docs = xcalloc(BATCH_DOCS, sizeof *docs);
+    bpe_ids *ids = xcalloc(BATCH_DOCS, sizeof *ids);
     uint64_t docs_in = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        io_reader *r = io_open(files[i], e);
-        if (!r) {
-            rc = -1;
-            break;
-        }
-        const char *line;
-        size_t len;
-        int got;
-        while (!rc && (got = io_getline(r, &line, &len, e)) == 1) {
+    io_reader *r = NULL;
+    size_t fi = 0;
+    for (int more = 1; more && !rc;) {
+        size_t nd = 0, nbytes = 0;
+        while (!rc && nd < BATCH_DOCS && nbytes < BATCH_BYTES) {
+            if (!r) {
+                if (fi == n) {
+                    more = 0;
+                    break;
+                }
+                if (!(r = io_open(files[fi], e))) {
+                    rc = -1;
+                    break;
+                }
+            }
+            const char *line;
+            size_t len;
+            int got = io_getline(r, &line, &len, e);
+            if (got != 1) {
+                if (got < 0) rc = -1;
+                io_close(r);
+                r = NULL;
+                fi++;
+                continue;
+            }
             if (!len) continue;
             cd_err de;
             doc *d = doc_from_json(line, len, &de);
             if (!d) {
-                log_warn("corpus: %s: skipping a malformed record: %s", files[i], de.msg);
+                log_warn("corpus: %s: skipping a malformed record: %s", files[fi], de.msg);
                 continue;
             }
-            docs_in++;
-            ids.len = 0;
-            rc = bpe_encode(t, ctx, d->text, d->text_len, flags, &ids, e);
-            if (!rc && ids.len) {
-                bpe_ids_push(&ids, eod);
-                rc = tokshard_add(w, ids.ids, ids.len, e);
-            }
-            doc_free(d);
+            docs[nd++] = d;
+            nbytes += d->text_len;
         }
-        if (!rc && got < 0) rc = -1;
-        io_close(r);
+        docs_in += nd;
+        if (!rc && nd) rc = tokpool_encode(pool, docs, nd, ids, e);
+        for (size_t i = 0; i < nd; i++) {
+            if (!rc && ids[i].len) {
+                bpe_ids_push(&ids[i], eod);
+                rc = tokshard_add(w, ids[i].ids, ids[i].len, e);
+            }
+            doc_free(docs[i]);
+        }
     }
-    bpe_ids_free(&ids);
-    bpe_ctx_free(ctx);
+    if (r) io_close(r);
+    for (size_t i = 0; i < BATCH_DOCS; i++) bpe_ids_free(&ids[i]);
+    free(ids);
+    free(docs);
+    tokpool_free(pool);
     output_list outs = {0};
     uint64_t sdocs = w ? tokshard_total_docs(w) : 0, stoks = w ? tokshard_total_tokens(w) : 0;
     if (!rc) {

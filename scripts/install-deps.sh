@@ -7,7 +7,7 @@ set -eu
 BUILD="build-essential pkg-config"
 LIBS="zlib1g-dev libzstd-dev zstd libxxhash-dev libpcre2-dev libsqlite3-dev sqlite3 \
  libyaml-dev libcurl4-openssl-dev libarchive-dev libisal-dev libxml2-dev libcld2-dev \
- libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libdeflate-dev libicu-dev"
+ libopenblas-dev libmicrohttpd-dev libutf8proc-dev libgit2-dev libicu-dev"
 TEST="clang libclang-rt-14-dev python3 python3-numpy chromium libfasttext-dev fasttext python3-nltk \
  debian-reference-en debian-reference-de debian-reference-es debian-reference-fr debian-reference-it \
  debian-reference-ja debian-reference-pt debian-reference-zh-cn"

@@ -21,7 +21,6 @@
 #include "shards/shards.h"
 #include "tokenizer/bpe.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,30 +28,6 @@
 
 #define BATCH_DOCS 2048
 #define BATCH_BYTES (16u << 20)
-
-typedef struct tok_job {
-    const bpe *t;
-    bpe_ctx *ctx;
-    doc **docs;
-    bpe_ids *out;
-    size_t n, first, step;
-    unsigned flags;
-    int failed;
-    cd_err err;
-} tok_job;
-
-static void *tok_worker(void *arg)
-{
-    tok_job *j = arg;
-    for (size_t i = j->first; i < j->n; i += j->step) {
-        j->out[i].len = 0;
-        if (bpe_encode(j->t, j->ctx, j->docs[i]->text, j->docs[i]->text_len, j->flags, &j->out[i], &j->err)) {
-            j->failed = 1;
-            return NULL;
-        }
-    }
-    return NULL;
-}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -208,8 +183,7 @@ static int cmd_tokenize(int argc, char **argv)
         cli_free(&a);
         return EXIT_USAGE;
     }
-    tok_job *jobs = xcalloc((size_t)threads, sizeof *jobs);
-    for (int i = 0; i < threads; i++) jobs[i].ctx = bpe_ctx_new(t);
+    tokpool *pool = tokpool_new(t, threads, flags);
     doc **docs = xcalloc(BATCH_DOCS, sizeof *docs);
     bpe_ids *outs = xcalloc(BATCH_DOCS, sizeof *outs);
     uint64_t empty = 0, bytes_in = 0;
@@ -227,25 +201,7 @@ static int cmd_tokenize(int argc, char **argv)
             nbytes += d->text_len;
         }
         bytes_in += nbytes;
-        pthread_t tids[256];
-        int nt = threads > 256 ? 256 : threads;
-        for (int i = 0; i < nt; i++) {
-            jobs[i].t = t;
-            jobs[i].docs = docs;
-            jobs[i].out = outs;
-            jobs[i].n = n;
-            jobs[i].first = (size_t)i;
-            jobs[i].step = (size_t)nt;
-            jobs[i].flags = flags;
-            if (i > 0 && pthread_create(&tids[i], NULL, tok_worker, &jobs[i])) cd_die("tokenize: cannot start a thread");
-        }
-        tok_worker(&jobs[0]);
-        for (int i = 1; i < nt; i++) pthread_join(tids[i], NULL);
-        for (int i = 0; i < nt && !rc; i++)
-            if (jobs[i].failed) {
-                e = jobs[i].err;
-                rc = -1;
-            }
+        rc = tokpool_encode(pool, docs, n, outs, &e);
         for (size_t i = 0; i < n; i++) {
             if (!rc) {
                 if (outs[i].len == 0) empty++;
@@ -286,8 +242,7 @@ static int cmd_tokenize(int argc, char **argv)
     for (size_t i = 0; i < BATCH_DOCS; i++) bpe_ids_free(&outs[i]);
     free(outs);
     free(docs);
-    for (int i = 0; i < threads; i++) bpe_ctx_free(jobs[i].ctx);
-    free(jobs);
+    tokpool_free(pool);
     docsrc_close(src);
     free(dir);
     free(base);

@@ -26,8 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/doc.h"
 #include "core/stage.h"
 #include "core/util.h"
+#include "tokenizer/bpe.h"
 
 typedef enum { TOKSHARD_MEGATRON = 0, TOKSHARD_DATATROVE = 1 } tokshard_format;
 
@@ -46,6 +48,16 @@ int tokshard_commit(tokshard_writer *w, const char *rel_dir, const char *subset,
 void tokshard_abort(tokshard_writer *w);
 uint64_t tokshard_total_tokens(const tokshard_writer *w);
 uint64_t tokshard_total_docs(const tokshard_writer *w);
+
+/* Encodes batches of documents on several threads: document i by worker
+ * i mod T, each worker with its own bpe_ctx, the caller's thread being
+ * worker 0. out[i] gets document i's ids (no EOD), so what the caller then
+ * writes in input order is byte-identical at any thread count. */
+typedef struct tokpool tokpool;
+tokpool *tokpool_new(const bpe *t, int threads, unsigned flags);
+int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err *e);
+int tokpool_threads(const tokpool *p);
+void tokpool_free(tokpool *p);
 
 /* Megatron's dtype choice: 2 bytes (uint16) when vocab_size < 65500. */
 int tokshard_token_bytes(size_t vocab_size, tokshard_format fmt);

@@ -7,6 +7,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROME" ] || { [ "${CI:-}" = true ] && fail "chromium missing in CI (scripts/install-deps.sh installs it)"; skip "chromium is not installed (apt-get install chromium)"; }
 $PYTHON "$HERE/../core/gen_corpus.py" "$TESTDIR/in" 4 700
+# exact duplicates under other ids for the global dedup step
+sed 's/"id": "f000/"id": "dup000/' "$TESTDIR/in/part000.jsonl" > "$TESTDIR/in/part000dup.jsonl"
+$PYTHON "$HERE/../shards/megatron_reader.py" make-tokenizer "$TESTDIR/tok.json" 0
+ROOT=$(cd "$HERE/../.." && pwd)
 cat > "$TESTDIR/p.yaml" <<YAML
 seed: 2
 inputs: ["$TESTDIR/in/part*"]
@@ -14,6 +18,8 @@ stages:
   - select: {expr: 'metadata.quality > 0.2'}
   - sample: {fraction: 0.6}
 output: {rejects: true}
+dedup: {config: $ROOT/configs/dedup-fineweb.yaml, memory: 128M}
+shards: {tokenizer: $TESTDIR/tok.json, format: megatron}
 YAML
 "$CORPUSD" run "$TESTDIR/p.yaml" --state "$TESTDIR/run/state" --output "$TESTDIR/run/out" --quiet
 "$CORPUSD" report --state "$TESTDIR/run/state" -o "$TESTDIR/report.html" > /dev/null
@@ -48,6 +54,12 @@ for f in glob.glob(t + "/run/out/main/*.zst"):
         l = json.loads(line)["metadata"].get("language", "(none)"); langs[l] = langs.get(l, 0) + 1
 got = {k: v for k, (v, w) in p.bars["languages"].items()}
 assert got == langs, (got, langs)
+rows = db.execute("SELECT name, removed, shard_tokens FROM global_batches").fetchall()
+assert len(rows) == 1 and rows[0][1] > 100 and rows[0][2] > 0, rows
+assert {k: v for k, (v, w) in p.bars["global_removed"].items()} == {n: r for n, r, _ in rows}, p.bars["global_removed"]
+assert {k: v for k, (v, w) in p.bars["global_tokens"].items()} == {n: k for n, _, k in rows}, p.bars["global_tokens"]
+man = json.load(open(t + "/run/out-corpus/manifest.json"))
+assert [b["tokens"] for b in man["batches"]] == [k for _, _, k in rows], man["batches"]
 for chart, bars in p.bars.items():
     vals = [(v, w) for v, w in bars.values() if v > 0]
     assert all(w > 0 for v, w in vals), (chart, "a bar was not laid out")

@@ -827,14 +827,20 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
     /* Batches of documents are encoded in parallel and written in input
      * order: the shards do not depend on the thread count. */
     enum { BATCH_DOCS = 2048, BATCH_BYTES = 16 << 20 };
-    doc **docs = xcalloc(BATCH_DOCS, sizeof *docs);
+    sbuf text = SBUF_INIT;           /* the batch's lines, back to back */
+    size_t *offs = xcalloc(BATCH_DOCS, sizeof *offs), *lens = xcalloc(BATCH_DOCS, sizeof *lens);
+    const char **lines = xcalloc(BATCH_DOCS, sizeof *lines);
+    size_t *from = xcalloc(BATCH_DOCS, sizeof *from);   /* input file of each line */
+    unsigned char *bad = xcalloc(BATCH_DOCS, 1);
     bpe_ids *ids = xcalloc(BATCH_DOCS, sizeof *ids);
-    uint64_t docs_in = 0;
+    uint64_t docs_in = 0, bytes_in = 0;
+    double t0 = cd_now();
     io_reader *r = NULL;
     size_t fi = 0;
     for (int more = 1; more && !rc;) {
-        size_t nd = 0, nbytes = 0;
-        while (!rc && nd < BATCH_DOCS && nbytes < BATCH_BYTES) {
+        size_t nd = 0;
+        sbuf_reset(&text);
+        while (!rc && nd < BATCH_DOCS && text.len < BATCH_BYTES) {
             if (!r) {
                 if (fi == n) {
                     more = 0;
@@ -856,30 +862,42 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
                 continue;
             }
             if (!len) continue;
-            cd_err de;
-            doc *d = doc_from_json(line, len, &de);
-            if (!d) {
-                log_warn("corpus: %s: skipping a malformed record: %s", files[fi], de.msg);
+            offs[nd] = text.len;
+            lens[nd] = len;
+            from[nd] = fi;
+            sbuf_append(&text, line, len);
+            nd++;
+        }
+        bytes_in += text.len;
+        for (size_t i = 0; i < nd; i++) lines[i] = text.data + offs[i];
+        if (!rc && nd) rc = tokpool_encode_jsonl(pool, lines, lens, nd, ids, bad, e);
+        for (size_t i = 0; i < nd && !rc; i++) {
+            if (bad[i]) {
+                cd_err de;
+                doc *d = doc_from_json(lines[i], lens[i], &de);   /* again, for the message */
+                log_warn("corpus: %s: skipping a malformed record: %s", files[from[i]], d ? "?" : de.msg);
+                doc_free(d);
                 continue;
             }
-            docs[nd++] = d;
-            nbytes += d->text_len;
-        }
-        docs_in += nd;
-        if (!rc && nd) rc = tokpool_encode(pool, docs, nd, ids, e);
-        for (size_t i = 0; i < nd; i++) {
-            if (!rc && ids[i].len) {
+            docs_in++;
+            if (ids[i].len) {
                 bpe_ids_push(&ids[i], eod);
                 rc = tokshard_add(w, ids[i].ids, ids[i].len, e);
             }
-            doc_free(docs[i]);
         }
     }
     if (r) io_close(r);
     for (size_t i = 0; i < BATCH_DOCS; i++) bpe_ids_free(&ids[i]);
     free(ids);
-    free(docs);
+    free(bad);
+    free(from);
+    free(lines);
+    free(offs);
+    free(lens);
+    sbuf_free(&text);
+    int nthreads = tokpool_threads(pool);
     tokpool_free(pool);
+    double secs = cd_now() - t0;
     output_list outs = {0};
     uint64_t sdocs = w ? tokshard_total_docs(w) : 0, stoks = w ? tokshard_total_tokens(w) : 0;
     if (!rc) {
@@ -902,8 +920,11 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
                 free(p);
             }
     }
-    if (!rc) log_info("corpus: batch %s: %llu documents, %llu tokens in %zu new shard file(s)", name,
-                      (unsigned long long)sdocs, (unsigned long long)stoks, outs.len);
+    if (!rc)
+        log_info("corpus: batch %s: %llu documents, %llu tokens in %zu new shard file(s), %.2f s, %.1f MB/s of records "
+                 "(%d threads)",
+                 name, (unsigned long long)sdocs, (unsigned long long)stoks, outs.len, secs,
+                 secs > 0 ? (double)bytes_in / 1e6 / secs : 0.0, nthreads);
     output_list_free(&outs);
     free(dir);
     strv_free(files, n);

@@ -56,6 +56,11 @@ uint64_t tokshard_total_docs(const tokshard_writer *w);
 typedef struct tokpool tokpool;
 tokpool *tokpool_new(const bpe *t, int threads, unsigned flags);
 int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err *e);
+/* The same for JSONL records: line i is parsed as a document record and its
+ * text encoded into out[i]; bad[i] is set to 1 (and out[i] left empty) when
+ * the line is not a valid record, else to 0. */
+int tokpool_encode_jsonl(tokpool *p, const char *const *lines, const size_t *lens, size_t n, bpe_ids *out,
+                         unsigned char *bad, cd_err *e);
 int tokpool_threads(const tokpool *p);
 void tokpool_free(tokpool *p);
 

@@ -2,7 +2,9 @@
  * tokpool.c: encodes a batch of documents on several threads (see
  * shards.h). Document i goes to worker i mod T, each worker with its own
  * bpe_ctx; results land in out[i], so what the caller writes, in input
- * order, does not depend on the thread count.
+ * order, does not depend on the thread count. In JSONL mode the workers
+ * also parse each record (the parse costs about half as much as the
+ * encoding, and would otherwise be serial).
  */
 #include "shards/shards.h"
 
@@ -13,6 +15,9 @@ typedef struct tok_job {
     const bpe *t;
     bpe_ctx *ctx;
     doc *const *docs;
+    const char *const *lines;      /* JSONL mode: parse, then encode "text" */
+    const size_t *lens;
+    unsigned char *bad;
     bpe_ids *out;
     size_t n, first, step;
     unsigned flags;
@@ -45,7 +50,19 @@ static void *tok_worker(void *arg)
     tok_job *j = arg;
     for (size_t i = j->first; i < j->n; i += j->step) {
         j->out[i].len = 0;
-        if (bpe_encode(j->t, j->ctx, j->docs[i]->text, j->docs[i]->text_len, j->flags, &j->out[i], &j->err)) {
+        const doc *d = j->docs ? j->docs[i] : NULL;
+        doc *parsed = NULL;
+        if (!d) {
+            cd_err de;
+            if (!(d = parsed = doc_from_json(j->lines[i], j->lens[i], &de))) {
+                j->bad[i] = 1;
+                continue;
+            }
+            j->bad[i] = 0;
+        }
+        int rc = bpe_encode(j->t, j->ctx, d->text, d->text_len, j->flags, &j->out[i], &j->err);
+        doc_free(parsed);
+        if (rc) {
             j->failed = 1;
             return NULL;
         }
@@ -53,7 +70,8 @@ static void *tok_worker(void *arg)
     return NULL;
 }
 
-int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err *e)
+static int run_jobs(tokpool *p, doc *const *docs, const char *const *lines, const size_t *lens, unsigned char *bad,
+                    size_t n, bpe_ids *out, cd_err *e)
 {
     /* No more threads than documents; the caller's thread is worker 0. */
     int nt = (size_t)p->threads > n ? (int)(n ? n : 1) : p->threads;
@@ -63,6 +81,9 @@ int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err 
         tok_job *j = &p->jobs[i];
         j->t = p->t;
         j->docs = docs;
+        j->lines = lines;
+        j->lens = lens;
+        j->bad = bad;
         j->out = out;
         j->n = n;
         j->first = (size_t)i;
@@ -84,6 +105,17 @@ int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err 
             return -1;
         }
     return 0;
+}
+
+int tokpool_encode(tokpool *p, doc *const *docs, size_t n, bpe_ids *out, cd_err *e)
+{
+    return run_jobs(p, docs, NULL, NULL, NULL, n, out, e);
+}
+
+int tokpool_encode_jsonl(tokpool *p, const char *const *lines, const size_t *lens, size_t n, bpe_ids *out,
+                         unsigned char *bad, cd_err *e)
+{
+    return run_jobs(p, NULL, lines, lens, bad, n, out, e);
 }
 
 void tokpool_free(tokpool *p)

@@ -5,7 +5,9 @@
  * Invariants: the .bin/.ds of the open shard is streamed through an
  * io_writer (temp name until commit); its index is kept in memory (4 bytes
  * per document) and written when the shard closes, so an index never
- * describes tokens that are not durable. Little-endian on disk.
+ * describes tokens that are not durable. Tokens are packed into `pend` and
+ * written in PEND_FLUSH pieces (one write per document cost a system call
+ * each). Little-endian on disk.
  */
 #include "shards/shards.h"
 
@@ -28,7 +30,18 @@ struct tokshard_writer {
     uint64_t total_tokens, total_docs;
     output_list done;        /* committed files, names only */
     sbuf buf;
+    sbuf pend;               /* packed tokens of the open shard not yet written */
 };
+
+#define PEND_FLUSH (1u << 20)
+
+static int flush_pending(tokshard_writer *w, cd_err *e)
+{
+    if (!w->pend.len) return 0;
+    int rc = io_write(w->bin, w->pend.data, w->pend.len, e);
+    sbuf_reset(&w->pend);
+    return rc;
+}
 
 int tokshard_token_bytes(size_t vocab_size, tokshard_format fmt)
 {
@@ -90,6 +103,11 @@ static int close_shard(tokshard_writer *w, cd_err *e)
 {
     if (!w->bin) return 0;
     io_commit_info info;
+    if (flush_pending(w, e)) {
+        io_writer_abort(w->bin);
+        w->bin = NULL;
+        return -1;
+    }
     int rc = io_writer_commit(w->bin, &info, e);
     w->bin = NULL;
     if (rc) return -1;
@@ -151,19 +169,26 @@ int tokshard_add(tokshard_writer *w, const int32_t *ids, size_t n, cd_err *e)
         free(path);
         if (!w->bin) return -1;
     }
-    sbuf *b = &w->buf;
-    sbuf_reset(b);
+    sbuf *b = &w->pend;
     sbuf_reserve(b, n * (size_t)w->token_bytes);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v = (uint32_t)ids[i];
-        if (w->token_bytes == 2) {
-            unsigned char x[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
-            sbuf_append(b, x, 2);
-        } else {
-            put_u32(b, v);
+    unsigned char *o = (unsigned char *)b->data + b->len;
+    if (w->token_bytes == 2) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)ids[i];
+            o[2 * i] = (unsigned char)v;
+            o[2 * i + 1] = (unsigned char)(v >> 8);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v = (uint32_t)ids[i];
+            o[4 * i] = (unsigned char)v;
+            o[4 * i + 1] = (unsigned char)(v >> 8);
+            o[4 * i + 2] = (unsigned char)(v >> 16);
+            o[4 * i + 3] = (unsigned char)(v >> 24);
         }
     }
-    if (io_write(w->bin, b->data, b->len, e)) return -1;
+    b->len += n * (size_t)w->token_bytes;
+    if (b->len >= PEND_FLUSH && flush_pending(w, e)) return -1;
     if (w->nlens == w->caplens) {
         w->caplens = w->caplens ? w->caplens * 2 : 1024;
         w->lens = xrealloc(w->lens, w->caplens * sizeof *w->lens);
@@ -179,6 +204,7 @@ static void tokshard_free(tokshard_writer *w)
 {
     output_list_free(&w->done);
     sbuf_free(&w->buf);
+    sbuf_free(&w->pend);
     free(w->lens);
     free(w->bin_name);
     free(w->dir);

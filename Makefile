@@ -37,8 +37,15 @@ endif
 CFLAGS    ?=
 CFLAGS    += $(CSTD) $(COMMON) $(OPT)
 CXXFLAGS  += -std=c++17 $(COMMON) $(OPT) -Wno-shadow
-LDLIBS    := -lzstd -lz -lxxhash -lpcre2-8 -lsqlite3 -lyaml -lcurl -larchive \
-             -lxml2 -lm -ldl -lpthread
+LDLIBS    := -lzstd -lz -lxxhash -lpcre2-8 -lsqlite3 -lyaml -lxml2 -lm -ldl -lpthread
+# libcurl, libarchive, libgit2 and libmicrohttpd are not linked: core/lazylib.c
+# loads them with dlopen on first use (with their ~40 dependencies they cost
+# every subcommand ~20 ms of start-up). Their sonames come from the -dev
+# packages' libX.so links.
+soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | awk '/SONAME/ {print $$2}')
+LAZY_SONAMES := $(foreach l,curl:CURL archive:ARCHIVE git2:GIT2 microhttpd:MHD,\
+  $(if $(call soname,$(firstword $(subst :, ,$(l)))),-DCD_$(lastword $(subst :, ,$(l)))_SONAME='"$(call soname,$(firstword $(subst :, ,$(l))))"'))
+CFLAGS    += $(LAZY_SONAMES)
 # Optional libraries: linked when their Debian -dev package is present.
 ifneq ($(wildcard /usr/include/cld2/public/compact_lang_det.h),)
   LDLIBS  += -lcld2
@@ -60,7 +67,6 @@ ifneq ($(wildcard /usr/include/isa-l.h /usr/include/isa-l/igzip_lib.h),)
 endif
 # OpenBLAS is not linked: synth/cpu/blas.c loads it with dlopen on first use.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
-  LDLIBS  += -lmicrohttpd
   CFLAGS  += -DHAVE_MICROHTTPD=1
 endif
 ifneq ($(wildcard /usr/include/utf8proc.h),)
@@ -68,7 +74,6 @@ ifneq ($(wildcard /usr/include/utf8proc.h),)
   CFLAGS  += -DHAVE_UTF8PROC=1
 endif
 ifneq ($(wildcard /usr/include/git2.h),)
-  LDLIBS  += -lgit2
   CFLAGS  += -DHAVE_LIBGIT2=1
 endif
 CC_IS_CXX_LINK := $(shell find $(STAGES) -name '*.cc' 2>/dev/null | head -1)

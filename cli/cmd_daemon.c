@@ -44,7 +44,7 @@
 #include <unistd.h>
 #ifdef HAVE_MICROHTTPD
 #include <arpa/inet.h>
-#include <microhttpd.h>
+#include "core/lazy_mhd.h"
 #include <netinet/in.h>
 #endif
 

@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "core/version.h"
 
-#include <curl/curl.h>
+#include "core/lazy_curl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

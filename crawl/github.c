@@ -32,9 +32,8 @@
 #include "core/io.h"
 #include "core/log.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <curl/curl.h>
+#include "core/lazy_archive.h"
+#include "core/lazy_curl.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,7 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef HAVE_LIBGIT2
-#include <git2.h>
+#include "core/lazy_git2.h"
 #endif
 
 void gh_limits_default(gh_limits *l)

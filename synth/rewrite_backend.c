@@ -16,7 +16,7 @@
 #include "synth/synth.h"
 #include "tokenizer/bpe.h"
 
-#include <curl/curl.h>
+#include "core/lazy_curl.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>

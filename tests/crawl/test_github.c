@@ -4,11 +4,10 @@
 #include "crawl/github.h"
 #include "tests/test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "core/lazy_archive.h"
 #include <sys/stat.h>
 #ifdef HAVE_LIBGIT2
-#include <git2.h>
+#include "core/lazy_git2.h"
 #endif
 
 typedef struct entry {

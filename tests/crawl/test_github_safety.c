@@ -7,8 +7,7 @@
 #include "crawl/github.h"
 #include "tests/test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "core/lazy_archive.h"
 
 typedef struct sentry {
     const char *path;

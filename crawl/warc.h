@@ -169,6 +169,10 @@ void warc_scratch_free(warc_scratch *s);
  * blanks and NUL-terminated, to strings and sets their offsets there.
  * Returns 0, appending nothing, when the line has no colon. */
 int warc_header_field(sbuf *strings, const unsigned char *line, const unsigned char *lend, size_t off[2]);
+/* A folded continuation line (one starting with a blank) of either parser:
+ * its text, trimmed of blanks, joins the last value appended to strings with
+ * one space. The caller checks that there is a previous field. */
+void warc_header_fold(sbuf *strings, const unsigned char *line, const unsigned char *lend);
 
 /* Parses an HTTP response block (status line, headers, body). Chunked
  * bodies are de-chunked; a body that claims chunked encoding but is not

@@ -112,6 +112,19 @@ int warc_header_field(sbuf *strings, const unsigned char *line, const unsigned c
     return 1;
 }
 
+void warc_header_fold(sbuf *strings, const unsigned char *line, const unsigned char *lend)
+{
+    const unsigned char *v = line;
+    while (v < lend && (*v == ' ' || *v == '\t')) v++;
+    const unsigned char *ve = lend;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+    if (ve == v) return;
+    strings->len--;   /* the previous value's NUL */
+    sbuf_putc(strings, ' ');
+    sbuf_append(strings, v, (size_t)(ve - v));
+    sbuf_putc(strings, 0);
+}
+
 int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, warc_http *out)
 {
     memset(out, 0, sizeof *out);
@@ -146,14 +159,7 @@ int warc_http_parse(const unsigned char *block, size_t len, warc_scratch *s, war
             sbuf_putc(&s->strings, 0);
             first = 0;
         } else if (line < lend && (*line == ' ' || *line == '\t')) {
-            const unsigned char *v = line;
-            while (v < lend && (*v == ' ' || *v == '\t')) v++;
-            if (noff >= 3 && v < lend) {
-                s->strings.len--;
-                sbuf_putc(&s->strings, ' ');
-                sbuf_append(&s->strings, v, (size_t)(lend - v));
-                sbuf_putc(&s->strings, 0);
-            }
+            if (noff >= 3) warc_header_fold(&s->strings, line, lend);   /* a field before it */
         } else if (line < lend) {
             size_t fo[2];
             if (warc_header_field(&s->strings, line, lend, fo)) {

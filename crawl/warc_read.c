@@ -681,17 +681,7 @@ static int parse_header(warc_reader *r, const unsigned char *h, size_t n, warc_r
             sbuf_putc(&r->strings, 0);
             first = 0;
         } else if (line < lend && (*line == ' ' || *line == '\t')) {
-            /* Folded continuation: join to the previous value with one space. */
-            const unsigned char *v = line;
-            while (v < lend && (*v == ' ' || *v == '\t')) v++;
-            const unsigned char *ve = lend;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-            if (noff >= 2 && ve > v) {
-                r->strings.len--;  /* the previous value's NUL */
-                sbuf_putc(&r->strings, ' ');
-                sbuf_append(&r->strings, v, (size_t)(ve - v));
-                sbuf_putc(&r->strings, 0);
-            }
+            if (noff >= 2) warc_header_fold(&r->strings, line, lend);   /* a field before it */
         } else if (line < lend) {
             size_t fo[2];
             if (warc_header_field(&r->strings, line, lend, fo)) {

@@ -46,6 +46,9 @@ soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null 
 LAZY_SONAMES := $(foreach l,curl:CURL archive:ARCHIVE git2:GIT2 microhttpd:MHD,\
   $(if $(call soname,$(firstword $(subst :, ,$(l)))),-DCD_$(lastword $(subst :, ,$(l)))_SONAME='"$(call soname,$(firstword $(subst :, ,$(l))))"'))
 CFLAGS    += $(LAZY_SONAMES)
+ifeq ($(strip $(LAZY_SONAMES)),)
+  $(warning no sonames found for libcurl/libarchive/libgit2/libmicrohttpd (objdump missing?): using Debian 12's)
+endif
 # Optional libraries: linked when their Debian -dev package is present.
 ifneq ($(wildcard /usr/include/cld2/public/compact_lang_det.h),)
   LDLIBS  += -lcld2

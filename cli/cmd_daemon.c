@@ -579,10 +579,15 @@ static int cmd_daemon(int argc, char **argv)
                     cd_err ge;
                     cd_err_clear(&ge);
                     atomic_store(&g_in_global, 1);
-                    if (global_run(g, state_dir, out_dir, hash, GLOBAL_MODE_DAEMON, threads, NULL, &ge)) {
+                    char *logpath = xasprintf("%s/corpusd.jsonl", cp->log_dir);   /* the global steps log there too */
+                    log_open_file(logpath);
+                    free(logpath);
+                    int grc = global_run(g, state_dir, out_dir, hash, GLOBAL_MODE_DAEMON, threads, NULL, &ge);
+                    if (grc) {
                         if (g_term) log_info("global steps stopped by the signal (%s); the batch resumes on restart", ge.msg);
                         else log_error("global steps: %s (retried next cycle)", ge.msg);
                     }
+                    log_close_file();
                     atomic_store(&g_in_global, 0);
                 }
             }

@@ -209,7 +209,7 @@ static void report_global(sqlite3 *db, sbuf *b)
         if (!rows++)
             sbuf_puts(b, "<section><h2>Global steps per batch</h2><table id=\"global\"><tr><th>batch</th><th>status</th>"
                          "<th>docs in</th><th>kept</th><th>removed</th><th>shard docs</th><th>tokens</th>"
-                         "<th>seconds</th></tr>\n");
+                         "<th>seconds, formed to done</th></tr>\n");
         const char *name = (const char *)sqlite3_column_text(st, 0), *status = (const char *)sqlite3_column_text(st, 1);
         sbuf_puts(b, "<tr><td>");
         html_escape(b, name ? name : "");

@@ -196,7 +196,12 @@ static int run_main(int argc, char **argv, const dedup_comm *comm)
             cd_err ge;
             cd_err_clear(&ge);
             const char *out = p->out_dir;
-            if (global_run(g, top_state, out, p->config_hash, GLOBAL_MODE_RUN, p->threads, comm, &ge)) {
+            char *logpath = xasprintf("%s/corpusd.jsonl", p->log_dir);   /* the global steps log there too */
+            log_open_file(logpath);
+            free(logpath);
+            int grc = global_run(g, top_state, out, p->config_hash, GLOBAL_MODE_RUN, p->threads, comm, &ge);
+            log_close_file();
+            if (grc) {
                 if (rank == 0) fprintf(stderr, "corpusd run: global steps: %s\n", ge.msg);
                 code = EXIT_FAILURES;
             }

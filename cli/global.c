@@ -53,7 +53,7 @@ static const param_spec SHARDS_STEP[] = {
     {"format", PARAM_STRING, "megatron", "megatron (.bin/.idx) or datatrove (.ds)"},
     {"max_tokens", PARAM_SIZE, "0", "tokens per shard file; 0 = unbounded"},
     {"eod", PARAM_STRING, NULL, "end-of-document token (default: the tokenizer's)"},
-    {"threads", PARAM_INT, "0", "encoding threads; 0 = all cores (the shards are the same at any count)"},
+    {"threads", PARAM_INT, "0", "encoding threads; 0 = the run's --threads (the shards are the same at any count)"},
     {0},
 };
 
@@ -127,8 +127,9 @@ int global_load(const pipeline *p, const char *corpus_dir, const char *top_state
             g->eod = param_str(sp, "eod") ? xstrdup(param_str(sp, "eod")) : NULL;
             g->fmt = strcmp(fmt, "datatrove") ? TOKSHARD_MEGATRON : TOKSHARD_DATATROVE;
             g->max_tokens = param_size(sp, "max_tokens");
-            g->threads = (int)param_int(sp, "threads");
-            if (g->threads < 0 || g->threads > 256) rc = cfg_error(e, sn, "shards threads must be 0 to 256");
+            int64_t th = param_int(sp, "threads");
+            if (th < 0 || th > 256) rc = cfg_error(e, sn, "shards threads must be 0 to 256");
+            else g->threads = (int)th;
         }
         /* The tokenizer is loaded when the first batch reaches the shards
          * (a preset names one that may not be downloaded yet); its bytes are
@@ -823,7 +824,7 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
     int rc = w ? 0 : -1;
     unsigned flags = strncmp(bpe_kind(t), "tiktoken", 8) ? BPE_PARSE_SPECIAL : 0;
     int32_t eod = bpe_eos_id(t);
-    tokpool *pool = tokpool_new(t, c->g->threads ? c->g->threads : cd_ncpus(), flags);
+    tokpool *pool = tokpool_new(t, c->g->threads ? c->g->threads : c->threads > 0 ? c->threads : cd_ncpus(), flags);
     /* Batches of documents are encoded in parallel and written in input
      * order: the shards do not depend on the thread count. */
     enum { BATCH_DOCS = 2048, BATCH_BYTES = 16 << 20 };

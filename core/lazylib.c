@@ -11,99 +11,66 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <string.h>
+
+/* Fills api, a struct of n function pointers declared in the order of
+ * names (LAZY_LIB checks that it has no padding), from soname; exits with a
+ * message naming the Debian package when the library or a symbol is missing. */
+static void load_lib(const char *soname, const char *pkg, void *api, const char *const *names, size_t n)
+{
+    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) cd_die("cannot load %s: %s (apt-get install %s)", soname, dlerror(), pkg);
+    for (size_t i = 0; i < n; i++) {
+        void *p = dlsym(h, names[i]);
+        if (!p) cd_die("%s has no %s (too old?)", soname, names[i]);
+        memcpy((char *)api + i * sizeof p, &p, sizeof p);
+    }
+}
+
+_Static_assert(sizeof(void (*)(void)) == sizeof(void *), "function pointers are data-pointer sized");
+
+#define CD_NAME(f) #f,
+/* The table of library k (cd_k_api, CD_K_FUNCS) and its accessor cd_k(). */
+#define LAZY_LIB(k, K, soname, pkg)                                                                      \
+    static cd_##k##_api g_##k;                                                                          \
+    static pthread_once_t g_##k##_once = PTHREAD_ONCE_INIT;                                             \
+    static const char *const g_##k##_names[] = {CD_##K##_FUNCS(CD_NAME)};                               \
+    _Static_assert(sizeof g_##k == sizeof g_##k##_names / sizeof *g_##k##_names * sizeof(void *),       \
+                   "cd_" #k "_api is an unpadded array of pointers");                                   \
+    static void load_##k(void)                                                                          \
+    {                                                                                                   \
+        load_lib(soname, pkg, &g_##k, g_##k##_names, sizeof g_##k##_names / sizeof *g_##k##_names);     \
+    }                                                                                                   \
+    const cd_##k##_api *cd_##k(void)                                                                    \
+    {                                                                                                   \
+        pthread_once(&g_##k##_once, load_##k);                                                          \
+        return &g_##k;                                                                                  \
+    }
 
 #include "core/lazy_curl.h"
 #ifndef CD_CURL_SONAME
 #define CD_CURL_SONAME "libcurl.so.4"
 #endif
-static cd_curl_api g_curl;
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+LAZY_LIB(curl, CURL, CD_CURL_SONAME, "libcurl4")
 
-static void load_curl(void)
-{
-    void *h = dlopen(CD_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) cd_die("cannot load %s: %s (apt-get install libcurl4)", CD_CURL_SONAME, dlerror());
-#define CD_X(f) \
-    if (!(*(void **)&g_curl.f = dlsym(h, #f))) cd_die("%s has no %s (too old?)", CD_CURL_SONAME, #f);
-    CD_CURL_FUNCS(CD_X)
-#undef CD_X
-}
-
-const cd_curl_api *cd_curl(void)
-{
-    pthread_once(&g_curl_once, load_curl);
-    return &g_curl;
-}
+#include "core/lazy_archive.h"
+#ifndef CD_ARCHIVE_SONAME
+#define CD_ARCHIVE_SONAME "libarchive.so.13"
+#endif
+LAZY_LIB(archive, ARCHIVE, CD_ARCHIVE_SONAME, "libarchive13")
 
 #ifdef HAVE_LIBGIT2
 #include "core/lazy_git2.h"
 #ifndef CD_GIT2_SONAME
 #define CD_GIT2_SONAME "libgit2.so.1.5"
 #endif
-static cd_git2_api g_git2;
-static pthread_once_t g_git2_once = PTHREAD_ONCE_INIT;
-
-static void load_git2(void)
-{
-    void *h = dlopen(CD_GIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) cd_die("cannot load %s: %s (apt-get install libgit2-1.5)", CD_GIT2_SONAME, dlerror());
-#define CD_X(f) \
-    if (!(*(void **)&g_git2.f = dlsym(h, #f))) cd_die("%s has no %s (too old?)", CD_GIT2_SONAME, #f);
-    CD_GIT2_FUNCS(CD_X)
-#undef CD_X
-}
-
-const cd_git2_api *cd_git2(void)
-{
-    pthread_once(&g_git2_once, load_git2);
-    return &g_git2;
-}
+LAZY_LIB(git2, GIT2, CD_GIT2_SONAME, "libgit2-1.5")
 #endif
-
-#include "core/lazy_archive.h"
-#ifndef CD_ARCHIVE_SONAME
-#define CD_ARCHIVE_SONAME "libarchive.so.13"
-#endif
-static cd_archive_api g_archive;
-static pthread_once_t g_archive_once = PTHREAD_ONCE_INIT;
-
-static void load_archive(void)
-{
-    void *h = dlopen(CD_ARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) cd_die("cannot load %s: %s (apt-get install libarchive13)", CD_ARCHIVE_SONAME, dlerror());
-#define CD_X(f) \
-    if (!(*(void **)&g_archive.f = dlsym(h, #f))) cd_die("%s has no %s (too old?)", CD_ARCHIVE_SONAME, #f);
-    CD_ARCHIVE_FUNCS(CD_X)
-#undef CD_X
-}
-
-const cd_archive_api *cd_archive(void)
-{
-    pthread_once(&g_archive_once, load_archive);
-    return &g_archive;
-}
 
 #ifdef HAVE_MICROHTTPD
 #include "core/lazy_mhd.h"
 #ifndef CD_MHD_SONAME
 #define CD_MHD_SONAME "libmicrohttpd.so.12"
 #endif
-static cd_mhd_api g_mhd;
-static pthread_once_t g_mhd_once = PTHREAD_ONCE_INIT;
-
-static void load_mhd(void)
-{
-    void *h = dlopen(CD_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) cd_die("cannot load %s: %s (apt-get install libmicrohttpd12)", CD_MHD_SONAME, dlerror());
-#define CD_X(f) \
-    if (!(*(void **)&g_mhd.f = dlsym(h, #f))) cd_die("%s has no %s (too old?)", CD_MHD_SONAME, #f);
-    CD_MHD_FUNCS(CD_X)
-#undef CD_X
-}
-
-const cd_mhd_api *cd_mhd(void)
-{
-    pthread_once(&g_mhd_once, load_mhd);
-    return &g_mhd;
-}
+LAZY_LIB(mhd, MHD, CD_MHD_SONAME, "libmicrohttpd12")
 #endif

@@ -37,6 +37,24 @@ size_t utf8_valid_len(const unsigned char *s, size_t n)
     return 0;
 }
 
+uint32_t utf8_decode(const unsigned char *s, size_t n, size_t *len)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    }
+    size_t l = utf8_valid_len(s, n);
+    if (!l) {
+        *len = 1;
+        return 0xFFFD;
+    }
+    *len = l;
+    if (l == 2) return ((c & 0x1F) << 6) | (s[1] & 0x3F);
+    if (l == 3) return ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    return ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+
 void utf8_put(sbuf *out, uint32_t cp)
 {
     char b[4];

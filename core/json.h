@@ -84,6 +84,9 @@ void json_write_number(sbuf *out, double v);
 void utf8_put(sbuf *out, uint32_t cp);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 size_t utf8_valid_len(const unsigned char *s, size_t n);
+/* The code point at s[0..n) (n >= 1) and its length in *len; an invalid
+ * sequence reads as U+FFFD of length 1. */
+uint32_t utf8_decode(const unsigned char *s, size_t n, size_t *len);
 /* 1 when s[0..n) is valid UTF-8. */
 int utf8_is_valid(const char *s, size_t n);
 /* Copies s to out replacing invalid UTF-8 with U+FFFD. */

@@ -35,24 +35,6 @@
 
 /* --------------------------------------------------------------- UTF-8 */
 
-static uint32_t dec(const unsigned char *s, size_t n, size_t *len)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *len = 1;
-        return c;
-    }
-    size_t l = utf8_valid_len(s, n);
-    if (!l) {
-        *len = 1;
-        return 0xFFFD;
-    }
-    *len = l;
-    if (l == 2) return ((c & 0x1F) << 6) | (s[1] & 0x3F);
-    if (l == 3) return ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    return ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-}
-
 size_t filter_utf8_len(const char *s, size_t n)
 {
     /* Valid UTF-8: count the bytes that are not continuation bytes. */
@@ -260,7 +242,7 @@ static int tokenize_icu(filter_scratch *s, const char *text, size_t n)
         size_t i = (size_t)a, l;
         int blank = 1;
         while (i < (size_t)b && blank) {
-            blank = is_space_cp(dec(u + i, n - i, &l));
+            blank = is_space_cp(utf8_decode(u + i, n - i, &l));
             i += l;
         }
         if (!blank) tok_push(s, (size_t)a, (size_t)(b - a), filter_utf8_len(text + a, (size_t)(b - a)), text);
@@ -282,14 +264,14 @@ static void tokenize_ws(filter_scratch *s, const char *text, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t l;
-        uint32_t c = dec(u + i, n - i, &l);
+        uint32_t c = utf8_decode(u + i, n - i, &l);
         if (is_space_cp(c)) {
             i += l;
             continue;
         }
         size_t st = i, nch = 0;
         while (i < n) {
-            c = dec(u + i, n - i, &l);
+            c = utf8_decode(u + i, n - i, &l);
             if (is_space_cp(c)) break;
             i += l;
             nch++;
@@ -349,7 +331,7 @@ static void strip_span(const char *s, size_t n, size_t *a, size_t *b)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, l;
     while (i < n) {
-        uint32_t c = dec(u + i, n - i, &l);
+        uint32_t c = utf8_decode(u + i, n - i, &l);
         if (!is_space_cp(c)) break;
         i += l;
     }
@@ -357,7 +339,7 @@ static void strip_span(const char *s, size_t n, size_t *a, size_t *b)
     while (j > i) {
         size_t p = j - 1;
         while (p > i && (u[p] & 0xC0) == 0x80) p--;
-        uint32_t c = dec(u + p, j - p, &l);
+        uint32_t c = utf8_decode(u + p, j - p, &l);
         if (!is_space_cp(c)) break;
         j = p;
     }
@@ -422,7 +404,7 @@ static int has_alpha(const char *w, size_t n)
     const unsigned char *u = (const unsigned char *)w;
     size_t i = 0, l;
     while (i < n) {
-        if (is_alpha_cp(dec(u + i, n - i, &l))) return 1;
+        if (is_alpha_cp(utf8_decode(u + i, n - i, &l))) return 1;
         i += l;
     }
     return 0;
@@ -680,17 +662,17 @@ static size_t count_sentences(const char *s, size_t n)
     size_t count = 0, i = 0, l;
     int content = 0;
     while (i < n) {
-        uint32_t c = dec(u + i, n - i, &l);
+        uint32_t c = utf8_decode(u + i, n - i, &l);
         if (is_terminal_cp(c)) {
             size_t j = i + l;
             while (j < n) {
                 size_t l2;
-                uint32_t c2 = dec(u + j, n - j, &l2);
+                uint32_t c2 = utf8_decode(u + j, n - j, &l2);
                 if (!is_terminal_cp(c2) && c2 != '"' && c2 != '\'' && c2 != ')' && c2 != 0x201D) break;
                 j += l2;
             }
             size_t l3 = 0;
-            int ends = j >= n || is_space_cp(dec(u + j, n - j, &l3)) || c >= 0x80;
+            int ends = j >= n || is_space_cp(utf8_decode(u + j, n - j, &l3)) || c >= 0x80;
             if (ends && content) {
                 count++;
                 content = 0;
@@ -766,7 +748,7 @@ static void c4_line(void *arg, const char *raw, size_t rawlen)
     size_t nwords = 0, i = 0, l, wchars = 0, maxw = 0;
     int inword = 0;
     while (i < len) {
-        uint32_t c = dec(u + i, len - i, &l);
+        uint32_t c = utf8_decode(u + i, len - i, &l);
         if (is_space_cp(c)) {
             if (inword) {
                 if (wchars > maxw) maxw = wchars;
@@ -875,7 +857,7 @@ static int ends_unicode_terminal(const char *line, size_t len)
     size_t p = len - 1;
     while (p > 0 && ((unsigned char)line[p] & 0xC0) == 0x80) p--;
     size_t l;
-    uint32_t c = dec((const unsigned char *)line + p, len - p, &l);
+    uint32_t c = utf8_decode((const unsigned char *)line + p, len - p, &l);
     return c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF0E || c == 0xFF61 || c == 0x0964 || c == 0x0965 ||
            c == 0x06D4 || c == 0x061F || c == 0x0589 || c == 0x1362 || c == 0x104B;
 }
@@ -1119,7 +1101,7 @@ filter_verdict filter_nemo_check(const filter_nemo *p, const char *text, size_t 
     const unsigned char *u = (const unsigned char *)text;
     size_t nch = 0, alnum = 0, digits = 0, white = 0, parens = 0, i = 0, l;
     while (i < n) {
-        uint32_t c = dec(u + i, n - i, &l);
+        uint32_t c = utf8_decode(u + i, n - i, &l);
         nch++;
         if (c < 0x80) {
             if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '\n' || c == '?' ||

@@ -61,24 +61,6 @@ void filter_words_free(filter_words *w)
     free(w);
 }
 
-static uint32_t dec(const unsigned char *s, size_t n, size_t *len)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *len = 1;
-        return c;
-    }
-    size_t l = utf8_valid_len(s, n);
-    if (!l) {
-        *len = 1;
-        return 0xFFFD;
-    }
-    *len = l;
-    if (l == 2) return ((c & 0x1F) << 6) | (s[1] & 0x3F);
-    if (l == 3) return ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    return ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-}
-
 /* Python's str.isspace(). */
 static int is_space(uint32_t c)
 {
@@ -150,9 +132,9 @@ static int punkt_number(const unsigned char *u, size_t t, size_t e)
     size_t i = t, l;
     if (i < e && u[i] == '-') i++;
     if (i < e && (u[i] == '.' || u[i] == ',')) i++;
-    if (i >= e || !is_digit((int32_t)dec(u + i, e - i, &l))) return 0;
+    if (i >= e || !is_digit((int32_t)utf8_decode(u + i, e - i, &l))) return 0;
     for (i += l; i < e; i += l) {
-        int32_t d = (int32_t)dec(u + i, e - i, &l);
+        int32_t d = (int32_t)utf8_decode(u + i, e - i, &l);
         if (!(is_digit(d) || d == ',' || d == '.' || d == '-')) return 0;
     }
     return 1;
@@ -173,7 +155,7 @@ static int punkt_token(const unsigned char *u, size_t *i, size_t e, size_t *t0, 
     } else if (in(u[k], PUNKT_NOSTART)) {
         k++;
     } else {
-        dec(u + k, e - k, &l);
+        utf8_decode(u + k, e - k, &l);
         k += l;
         while (k < e) {
             unsigned c = u[k];
@@ -182,7 +164,7 @@ static int punkt_token(const unsigned char *u, size_t *i, size_t e, size_t *t0, 
             if (c == ',' && (k + 1 == e || nonword(u[k + 1]) ||
                              ((u[k + 1] == '-' || u[k + 1] == '.') && k + 2 < e && u[k + 2] == u[k + 1])))
                 break;
-            dec(u + k, e - k, &l);
+            utf8_decode(u + k, e - k, &l);
             k += l;
         }
     }
@@ -201,9 +183,9 @@ static int punkt_sentbreak(const unsigned char *u, size_t t0, size_t t1, size_t 
     if (u[t1 - 1] != '.' || (t1 - t0 >= 2 && u[t1 - 2] == '.')) return 0;
     if (t1 - t0 == 1) return 1;
     size_t l;
-    int32_t nc = (int32_t)dec(u + n0, n1 - n0, &l);
+    int32_t nc = (int32_t)utf8_decode(u + n0, n1 - n0, &l);
     int np = n1 - n0 == 1 && in(u[n0], ",;:.!?");
-    int32_t c0 = (int32_t)dec(u + t0, t1 - t0, &l);
+    int32_t c0 = (int32_t)utf8_decode(u + t0, t1 - t0, &l);
     if (t0 + l + 1 == t1 && is_word(c0) && !is_digit(c0)) return !(np || is_lower(nc) || is_upper(nc));
     if (punkt_number(u, t0, t1)) return !(np || is_lower(nc));
     return 1;
@@ -504,7 +486,7 @@ static size_t emit_chunk(filter_words *w, const char *text, size_t st, size_t en
             has[u[i] >> 6] |= (uint64_t)1 << (u[i] & 63);
         else
             uni = 1;
-        w->c[L] = dec(u + i, en - i, &l);
+        w->c[L] = utf8_decode(u + i, en - i, &l);
         w->off[L++] = (uint32_t)(i - st);
         i += l;
     }
@@ -587,7 +569,7 @@ size_t filter_words_split(filter_words *w, const char *text, size_t n, filter_wo
     while (1) {
         spaces = 1;
         while (i < n) { /* whitespace: remember the first and last character */
-            uint32_t c = dec(u + i, n - i, &l);
+            uint32_t c = utf8_decode(u + i, n - i, &l);
             if (!is_space(c)) break;
             if (have && cur_nws < 0) cur_nws = (int32_t)c;
             if (c != ' ') spaces = 0;
@@ -598,7 +580,7 @@ size_t filter_words_split(filter_words *w, const char *text, size_t n, filter_wo
         size_t st = i;
         int closers = 1, dq = 0;
         while (i < n) {
-            uint32_t c = dec(u + i, n - i, &l);
+            uint32_t c = utf8_decode(u + i, n - i, &l);
             if (is_space(c)) break;
             if (!in((int32_t)c, "\"')]}")) closers = 0;
             /* a '"' or "''" after the space becomes `` (STARTING_QUOTES), which the

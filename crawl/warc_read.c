@@ -323,6 +323,19 @@ static void member_reset(warc_reader *r)
 #endif
 }
 
+/* A member finished (trailer checked): its end is where the output and the
+ * input stand now, for the record being read and for its member-start entry. */
+static void member_done(warc_reader *r)
+{
+    r->in_member = 0;
+    r->cur.uend = r->ubase + r->ulen;
+    r->cur.cend = r->cbase + r->cpos;
+    if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
+        r->ms[r->ms_len - 1].uend = r->cur.uend;
+        r->ms[r->ms_len - 1].cend = r->cur.cend;
+    }
+}
+
 /* A member failed (corrupt, bomb, truncated): drop what it produced that is
  * not yet parsed, and rescan for the next member from just after its start. */
 static int member_fail(warc_reader *r, uint64_t *counter, const char *why)
@@ -377,13 +390,7 @@ static int member_whole(warc_reader *r)
     r->mem_in += used;
     r->mem_out += produced;
     r->st.bytes_out += produced;
-    r->in_member = 0;
-    r->cur.uend = r->ubase + r->ulen;
-    r->cur.cend = r->cbase + r->cpos;
-    if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
-        r->ms[r->ms_len - 1].uend = r->cur.uend;
-        r->ms[r->ms_len - 1].cend = r->cur.cend;
-    }
+    member_done(r);
     return 1;   /* the next member start resets the state */
 }
 #endif
@@ -474,13 +481,7 @@ static int inflate_more(warc_reader *r, cd_err *e)
             r->ulen += k;
             r->st.bytes_out += k;
             if (r->serve_left) return FILL_OK;   /* caller makes room */
-            r->in_member = 0;
-            r->cur.uend = r->ubase + r->ulen;
-            r->cur.cend = r->cbase + r->cpos;
-            if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
-                r->ms[r->ms_len - 1].uend = r->cur.uend;
-                r->ms[r->ms_len - 1].cend = r->cur.cend;
-            }
+            member_done(r);
             return FILL_OK;
         }
         size_t in_avail = r->clen - r->cpos, out_avail = r->ucap - r->ulen;
@@ -529,13 +530,7 @@ static int inflate_more(warc_reader *r, cd_err *e)
             (r->mem_out > r->lim.ratio_floor && (double)r->mem_out > r->lim.max_ratio * (double)(r->mem_in + 1)))
             return member_fail(r, &r->st.gzip_bomb, "inflates past the size/ratio limit (decompression bomb)");
         if (finished) {
-            r->in_member = 0;
-            r->cur.uend = r->ubase + r->ulen;
-            r->cur.cend = r->cbase + r->cpos;
-            if (r->ms_len > r->ms_head && r->ms[r->ms_len - 1].ustart == r->cur.ustart) {
-                r->ms[r->ms_len - 1].uend = r->cur.uend;
-                r->ms[r->ms_len - 1].cend = r->cur.cend;
-            }
+            member_done(r);
             return FILL_OK;
         }
         /* Keep going while there is input and room, so that a member's

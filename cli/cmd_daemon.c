@@ -95,8 +95,8 @@ static void cc_poll(const daemon_opts *o, const char *state_dir, const char *con
     ledger *l = ledger_open(state_dir, &e);
     if (!l) {
         log_error("commoncrawl: %s", e.msg);
-        cc_strv_free(ids, n);
-        cc_strv_free(names, n);
+        cd_strv_free(ids, n);
+        cd_strv_free(names, n);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -131,14 +131,14 @@ static void cc_poll(const daemon_opts *o, const char *state_dir, const char *con
                 if (rc) log_error("commoncrawl: %s", e.msg);
                 else log_info("commoncrawl: new snapshot %s: queued %zu %s file(s)", ids[i], nu, o->cc_type);
             }
-            cc_strv_free(urls, nu);
+            cd_strv_free(urls, nu);
         }
         free(seen);
         free(key);
     }
     ledger_close(l);
-    cc_strv_free(ids, n);
-    cc_strv_free(names, n);
+    cd_strv_free(ids, n);
+    cd_strv_free(names, n);
 }
 
 /* Adds the inputs the ledger has queued (discovered files) to a pipeline. */
@@ -157,7 +157,7 @@ static void add_queued_inputs(pipeline *p)
     if (ledger_input_paths(l, p->config_hash, &paths, &n, &e) == 0)
         for (size_t i = 0; i < n; i++)
             if (pipeline_add_input(p, paths[i], NULL, &e)) log_error("queued input %s: %s", paths[i], e.msg);
-    cc_strv_free(paths, n);
+    cd_strv_free(paths, n);
     ledger_close(l);
 }
 

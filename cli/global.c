@@ -328,19 +328,8 @@ static char **list_files(const char *dir, size_t *n)
         free(p);
     }
     closedir(d);
-    for (size_t i = 1; i < *n; i++)
-        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-            char *t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    cd_strv_sort(v, *n);
     return v;
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
 }
 
 static uint64_t count_docs(const char *path)
@@ -435,7 +424,7 @@ static int record_dedup(gctx *c, const char *name, uint64_t docs_in, uint64_t re
     }
     if (!rc) rc = db_exec(c->db, "COMMIT", e);
     else db_exec(c->db, "ROLLBACK", NULL);
-    strv_free(files, n);
+    cd_strv_free(files, n);
     return rc;
 }
 
@@ -563,7 +552,7 @@ static int recover(gctx *c, cd_err *e)
             free(dir);
         }
     }
-    strv_free(names, n);
+    cd_strv_free(names, n);
     if (!rc) {
         int removed = sweep(c, c->g->corpus_dir, "");
         if (removed) log_info("corpus recovery: removed %d unrecorded file(s) from %s", removed, c->g->corpus_dir);
@@ -697,7 +686,7 @@ static int form_batches(gctx *c, int mode, cd_err *e)
         }
         free(name);
     }
-    strv_free(bnames, nb);
+    cd_strv_free(bnames, nb);
     for (size_t i = 0; i < n; i++) {
         free(rows[i].path);
         free(rows[i].status);
@@ -741,12 +730,7 @@ static char **member_outputs(gctx *c, const char *batch, size_t *n)
         sqlite3_finalize(q);
     }
     sqlite3_finalize(st);
-    for (size_t i = 1; i < *n; i++)
-        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-            char *t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    cd_strv_sort(v, *n);
     return v;
 }
 
@@ -807,7 +791,7 @@ static int post_batch(gctx *c, const char *top_state, const char *name, cd_err *
     free(out);
     free(rej);
     free(sdir);
-    strv_free(files, n);
+    cd_strv_free(files, n);
     return rc;
 }
 
@@ -928,7 +912,7 @@ static int shard_batch(gctx *c, const char *name, cd_err *e)
                  secs > 0 ? (double)bytes_in / 1e6 / secs : 0.0, nthreads);
     output_list_free(&outs);
     free(dir);
-    strv_free(files, n);
+    cd_strv_free(files, n);
     return rc;
 }
 
@@ -976,7 +960,7 @@ static int next_plan(gctx *c, sbuf *plan)
     char **ins = member_outputs(c, name, &n);
     sbuf_printf(plan, "%s\n", name);
     for (size_t i = 0; i < n; i++) sbuf_printf(plan, "%s\n", ins[i]);
-    strv_free(ins, n);
+    cd_strv_free(ins, n);
     free(name);
     return 1;
 }
@@ -1107,7 +1091,7 @@ int global_run(global_cfg *g, const char *top_state, const char *out_dir, const 
                 cd_err me;
                 if (!rc && write_manifest(c, &me)) log_error("corpus manifest: %s", me.msg);
             }
-            strv_free(names, n);
+            cd_strv_free(names, n);
         }
         if (c->db) {
             cd_err me;

@@ -303,3 +303,16 @@ int cd_ends_with(const char *s, const char *suffix)
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
+
+static int cmp_strp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+void cd_strv_sort(char **v, size_t n)
+{
+    if (n > 1) qsort(v, n, sizeof *v, cmp_strp);
+}
+
+void cd_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}

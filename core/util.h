@@ -86,5 +86,8 @@ int cd_fsync_parent(const char *path, cd_err *e);
 int cd_ncpus(void);
 /* 1 when s ends with suffix. */
 int cd_ends_with(const char *s, const char *suffix);
+/* Vectors of n malloc'ed strings: sorts them by strcmp; frees each and v. */
+void cd_strv_sort(char **v, size_t n);
+void cd_strv_free(char **v, size_t n);
 
 #endif

@@ -55,12 +55,6 @@ static void strv_push(char ***v, size_t *n, char *s)
     (*v)[(*n)++] = s;
 }
 
-void cc_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
-
 int cc_snapshots(const char *base, char ***ids, char ***names, size_t *n, cd_err *e)
 {
     *ids = *names = NULL;

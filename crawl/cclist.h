@@ -22,7 +22,6 @@ int cc_snapshots(const char *base, char ***ids, char ***names, size_t *n, cd_err
 /* A snapshot's file URLs (base NULL: CommonCrawl's data server); limit 0 = all. */
 int cc_snapshot_urls(const char *base, const char *snapshot, const char *type, uint64_t limit, char ***urls,
                      size_t *n, cd_err *e);
-void cc_strv_free(char **v, size_t n);
 /* BASE + "/" + REL with single slashes. */
 char *cc_join_url(const char *base, const char *rel);
 

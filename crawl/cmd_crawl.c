@@ -231,8 +231,6 @@ static int write_metadata(warc_writer *w, const char *uri, const char *date, siz
     return warc_writer_write(w, "metadata", uri, date, "application/warc-fields", mf, m, (size_t)ml, e);
 }
 
-static int cmp_str(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
-
 static int warc_make(int argc, char **argv)
 {
     static const char *const bools[] = {"plain", "metadata", NULL};
@@ -274,7 +272,7 @@ static int warc_make(int argc, char **argv)
         names[n++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    cd_strv_sort(names, n);
     cd_err e;
     cd_err_clear(&e);
     int code = EXIT_OK;
@@ -339,8 +337,7 @@ fail:
     remove(out);
     code = EXIT_FAILURES;
 done:
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    cd_strv_free(names, n);
     cli_free(&a);
     return code;
 }
@@ -415,8 +412,8 @@ static int crawl_list(int argc, char **argv)
         code = EXIT_FAILURES;
     }
     for (size_t i = 0; i < n; i++) printf("%s\t%s\n", ids[i], names[i]);
-    cc_strv_free(ids, n);
-    cc_strv_free(names, n);
+    cd_strv_free(ids, n);
+    cd_strv_free(names, n);
     cli_free(&a);
     return code;
 }
@@ -457,7 +454,7 @@ static int crawl_paths(int argc, char **argv)
         code = EXIT_FAILURES;
     }
     for (size_t i = 0; i < n; i++) printf("%s\n", urls[i]);
-    cc_strv_free(urls, n);
+    cd_strv_free(urls, n);
     cli_free(&a);
     return code;
 }

@@ -5,6 +5,7 @@
 #include "codefilter/codefilter.h"
 #include "codefilter/license_data.h"
 #include "core/json.h"
+#include "tests/codefilter/spdx_fixture.h"
 #include "tests/test.h"
 
 #include <ctype.h>
@@ -17,27 +18,6 @@ static const char *const DENY[] = {"GPL-2.0-only", "GPL-3.0-only", "LGPL-2.1-onl
                                    "LGPL-2.0-only", "AGPL-3.0-only", "MPL-1.1", "MPL-2.0", "EPL-1.0", "EPL-2.0",
                                    "CC-BY-SA-3.0", "CC-BY-SA-4.0", "CC-BY-NC-3.0", "CC-BY-NC-4.0",
                                    "CC-BY-NC-SA-4.0", "SSPL-1.0", "CDDL-1.0", "EUPL-1.2", "BUSL-1.1", NULL};
-
-static char *spdx_text(const char *id)
-{
-    const char *root = test_shared_data();
-    if (!root) test_skip("../shared/data is absent: no SPDX license texts");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/spdx-license-list/licenses/%s.json", root, id);
-    size_t n;
-    cd_err e;
-    char *raw = cd_read_file(path, &n, &e);
-    if (!raw) test_skip("no %s", path);
-    arena a;
-    arena_init(&a, 0);
-    json_value *v = json_parse(&a, raw, n, 0, &e);
-    size_t k = 0;
-    const char *t = json_str(json_object_get(v, "licenseText"), &k);
-    char *out = t ? xstrndup(t, k) : NULL;
-    arena_free(&a);
-    free(raw);
-    return out;
-}
 
 /* Replaces the template's copyright line with a real one and reflows every
  * paragraph to 57 columns with doubled spaces here and there. */
@@ -111,7 +91,7 @@ static char *as_c_comment(const char *body, size_t words)
 static void check_license(const char *id)
 {
     const cf_license_db *db = cf_license_db_builtin();
-    char *t = spdx_text(id);
+    char *t = test_spdx_text(id);
     CHECK_MSG(t != NULL, "no text for %s", id);
     if (!t) return;
     cf_match m;
@@ -200,7 +180,7 @@ TEST(codefilter_license_every_shipped_text_detected)
 
 static cf_match match_id(const char *id)
 {
-    char *t = spdx_text(id);
+    char *t = test_spdx_text(id);
     cf_match m;
     memset(&m, 0, sizeof m);
     if (t) cf_license_match_text(cf_license_db_builtin(), t, strlen(t), 0.9, &m);
@@ -232,7 +212,7 @@ TEST(codefilter_license_confusable_pairs)
 TEST(codefilter_license_apache_appendix_boilerplate)
 {
     const cf_license_db *db = cf_license_db_builtin();
-    char *t = spdx_text("Apache-2.0");
+    char *t = test_spdx_text("Apache-2.0");
     const char *a = strstr(t, "Licensed under the Apache License");
     CHECK(a != NULL);
     /* A LICENSE file that holds only the appendix boilerplate, with its

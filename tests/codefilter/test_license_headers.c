@@ -12,6 +12,7 @@
  * BSD/MIT excerpts need the SPDX texts and skip without them. */
 #include "codefilter/codefilter.h"
 #include "core/json.h"
+#include "tests/codefilter/spdx_fixture.h"
 #include "tests/test.h"
 
 #define GPL_WARRANTY                                                                                                   \
@@ -223,32 +224,11 @@ TEST(codefilter_license_gnu_refinement_limits)
     CHECK(m.runner_up_score <= m.score);
 }
 
-static char *spdx_text(const char *id)
-{
-    const char *root = test_shared_data();
-    if (!root) test_skip("../shared/data is absent: no SPDX license texts");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/spdx-license-list/licenses/%s.json", root, id);
-    size_t n;
-    cd_err e;
-    char *raw = cd_read_file(path, &n, &e);
-    if (!raw) test_skip("no %s", path);
-    arena a;
-    arena_init(&a, 0);
-    json_value *v = json_parse(&a, raw, n, 0, &e);
-    size_t k = 0;
-    const char *s = json_str(json_object_get(v, "licenseText"), &k);
-    char *out = s ? xstrndup(s, k) : NULL;
-    arena_free(&a);
-    free(raw);
-    return out;
-}
-
 /* The SPDX text, minus its own copyright placeholder line, as a C block
  * comment under a real copyright line, with code after it. */
 static char *comment_of(const char *id, const char *marker)
 {
-    char *t = spdx_text(id);
+    char *t = test_spdx_text(id);
     if (!t) return NULL;
     sbuf o = SBUF_INIT;
     sbuf_printf(&o, "%s\n%s Copyright (c) 2016-2020 Example Contributors\n%s\n", marker[0] == '/' ? "/*" : "#",
@@ -300,7 +280,7 @@ TEST(codefilter_license_concatenated_keeps_the_long_license)
     static const char *const PAIRS[][2] = {{"Python-2.0", "0BSD"}, {"Python-2.0", "ISC"}, {"Apache-2.0", "MIT"}, {"GPL-3.0-only", "ISC"}};
     const cf_license_db *db = cf_license_db_builtin();
     for (size_t i = 0; i < sizeof PAIRS / sizeof *PAIRS; i++) {
-        char *a = spdx_text(PAIRS[i][0]), *b = spdx_text(PAIRS[i][1]);
+        char *a = test_spdx_text(PAIRS[i][0]), *b = test_spdx_text(PAIRS[i][1]);
         CHECK(a && b);
         if (!a || !b) {
             free(a);

@@ -1,49 +1,14 @@
 /* test_github.c: repository ingestion safety (each refusal reason), GitHub
  * tarball prefix stripping, zips, git trees via libgit2, repo list lines
- * and language detection. Archives are written here with libarchive. */
+ * and language detection. Archives are written by archive_fixture.c. */
 #include "crawl/github.h"
 #include "tests/test.h"
 
-#include "core/lazy_archive.h"
+#include "tests/crawl/archive_fixture.h"
 #include <sys/stat.h>
 #ifdef HAVE_LIBGIT2
 #include "core/lazy_git2.h"
 #endif
-
-typedef struct entry {
-    const char *path;
-    mode_t type;          /* AE_IFREG, AE_IFLNK, AE_IFCHR, AE_IFDIR */
-    const char *data;     /* or symlink target */
-    size_t len;           /* 0 = strlen(data) */
-} entry;
-
-static char *make_archive(const char *name, int zip, const entry *ents, size_t n)
-{
-    char *path = xasprintf("%s/%s", test_tmpdir(), name);
-    struct archive *a = archive_write_new();
-    if (zip) archive_write_set_format_zip(a);
-    else {
-        archive_write_set_format_pax_restricted(a);
-        archive_write_add_filter_gzip(a);
-    }
-    archive_write_open_filename(a, path);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, ents[i].path);
-        archive_entry_set_filetype(e, ents[i].type);
-        archive_entry_set_perm(e, 0644);
-        size_t len = ents[i].type == AE_IFREG ? (ents[i].len ? ents[i].len : strlen(ents[i].data)) : 0;
-        if (ents[i].type == AE_IFLNK) archive_entry_set_symlink(e, ents[i].data);
-        if (ents[i].type == AE_IFCHR) archive_entry_set_rdev(e, 0x0103);
-        archive_entry_set_size(e, (la_int64_t)len);
-        archive_write_header(a, e);
-        if (len) archive_write_data(a, ents[i].data, len);
-        archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    return path;
-}
 
 static const gh_file *find(const gh_files *f, const char *path)
 {
@@ -57,20 +22,20 @@ TEST(github_archive_refusals_each_have_a_reason)
     static char big[5000], bin[64];
     memset(big, 'a', sizeof big);
     memcpy(bin, "ELF\0\0\0binary", 12);
-    const entry ents[] = {
-        {"repo-abc/", AE_IFDIR, "", 0},
-        {"repo-abc/src/ok.c", AE_IFREG, "int x;\n", 0},
-        {"repo-abc/../../evil.sh", AE_IFREG, "rm -rf /\n", 0},
-        {"/etc/cron.d/evil", AE_IFREG, "* * * * * root sh\n", 0},
-        {"repo-abc/out", AE_IFLNK, "../../../etc/passwd", 0},
-        {"repo-abc/abs", AE_IFLNK, "/etc/shadow", 0},
-        {"repo-abc/src/in", AE_IFLNK, "../README", 0},
-        {"repo-abc/dev", AE_IFCHR, "", 0},
-        {"repo-abc/big.txt", AE_IFREG, big, sizeof big},
-        {"repo-abc/prog.bin", AE_IFREG, bin, sizeof bin},
-        {"repo-abc/README", AE_IFREG, "hello\n", 0},
+    const arch_entry ents[] = {
+        {"repo-abc/", AE_IFDIR, "", 0, 0},
+        {"repo-abc/src/ok.c", AE_IFREG, "int x;\n", 0, 0},
+        {"repo-abc/../../evil.sh", AE_IFREG, "rm -rf /\n", 0, 0},
+        {"/etc/cron.d/evil", AE_IFREG, "* * * * * root sh\n", 0, 0},
+        {"repo-abc/out", AE_IFLNK, "../../../etc/passwd", 0, 0},
+        {"repo-abc/abs", AE_IFLNK, "/etc/shadow", 0, 0},
+        {"repo-abc/src/in", AE_IFLNK, "../README", 0, 0},
+        {"repo-abc/dev", AE_IFCHR, "", 0, 0},
+        {"repo-abc/big.txt", AE_IFREG, big, sizeof big, 0},
+        {"repo-abc/prog.bin", AE_IFREG, bin, sizeof bin, 0},
+        {"repo-abc/README", AE_IFREG, "hello\n", 0, 0},
     };
-    char *p = make_archive("r.tar.gz", 0, ents, sizeof ents / sizeof *ents);
+    char *p = write_test_archive("r.tar.gz", 0, ents, sizeof ents / sizeof *ents);
     gh_limits l;
     gh_limits_default(&l);
     l.max_file_size = 4096;
@@ -98,13 +63,13 @@ TEST(github_archive_zip_bomb_refused_whole)
      * a 1 MiB expansion limit the archive is refused and nothing comes out. */
     static char blob[65536];
     memset(blob, 'A', sizeof blob);
-    entry ents[64];
+    arch_entry ents[64];
     char names[64][32];
     for (int i = 0; i < 64; i++) {
         snprintf(names[i], sizeof names[i], "bomb/f%02d.txt", i);
-        ents[i] = (entry){names[i], AE_IFREG, blob, sizeof blob};
+        ents[i] = (arch_entry){names[i], AE_IFREG, blob, sizeof blob, 0};
     }
-    char *p = make_archive("bomb.zip", 1, ents, 64);
+    char *p = write_test_archive("bomb.zip", 1, ents, 64);
     struct stat sb;
     CHECK(stat(p, &sb) == 0 && sb.st_size < 200000);
     gh_limits l;

@@ -3,54 +3,11 @@
  * hard links, FIFOs and block devices, links that climb out of a deep
  * directory, "." / ".." components, text with too many control bytes, the
  * size limit's boundary, and the archive date dedup's keep policy reads.
- * Archives are written here with libarchive. */
+ * Archives are written by archive_fixture.c. */
 #include "crawl/github.h"
 #include "tests/test.h"
 
-#include "core/lazy_archive.h"
-
-typedef struct sentry {
-    const char *path;
-    mode_t type;          /* AE_IFREG, AE_IFLNK, AE_IFIFO, AE_IFBLK, or 0 = hard link */
-    const char *data;     /* contents, symlink or hard-link target */
-    size_t len;           /* 0 = strlen(data) */
-    time_t mtime;
-} sentry;
-
-static char *write_archive(const char *name, int zip, const sentry *ents, size_t n)
-{
-    char *path = xasprintf("%s/%s", test_tmpdir(), name);
-    struct archive *a = archive_write_new();
-    if (zip) archive_write_set_format_zip(a);
-    else {
-        archive_write_set_format_pax_restricted(a);
-        archive_write_add_filter_gzip(a);
-    }
-    archive_write_open_filename(a, path);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, ents[i].path);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_mtime(e, ents[i].mtime, 0);
-        size_t len = 0;
-        if (ents[i].type == 0) {
-            archive_entry_set_filetype(e, AE_IFREG);
-            archive_entry_set_hardlink(e, ents[i].data);
-        } else {
-            archive_entry_set_filetype(e, ents[i].type);
-            if (ents[i].type == AE_IFREG) len = ents[i].len ? ents[i].len : strlen(ents[i].data);
-            if (ents[i].type == AE_IFLNK) archive_entry_set_symlink(e, ents[i].data);
-            if (ents[i].type == AE_IFBLK) archive_entry_set_rdev(e, 0x0801);
-        }
-        archive_entry_set_size(e, (la_int64_t)len);
-        archive_write_header(a, e);
-        if (len) archive_write_data(a, ents[i].data, len);
-        archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    return path;
-}
+#include "tests/crawl/archive_fixture.h"
 
 static int has(const gh_files *f, const char *path)
 {
@@ -61,14 +18,14 @@ static int has(const gh_files *f, const char *path)
 
 TEST(github_safety_zip_slip)
 {
-    const sentry ents[] = {
+    const arch_entry ents[] = {
         {"proj/ok.py", AE_IFREG, "print(1)\n", 0, 0},
         {"proj/../../../home/user/.bashrc", AE_IFREG, "evil\n", 0, 0},
         {"/tmp/evil.sh", AE_IFREG, "evil\n", 0, 0},
         {"proj/a/./../../../escape", AE_IFREG, "evil\n", 0, 0},
         {"proj/link", AE_IFLNK, "../../etc/passwd", 0, 0},
     };
-    char *p = write_archive("slip.zip", 1, ents, sizeof ents / sizeof *ents);
+    char *p = write_test_archive("slip.zip", 1, ents, sizeof ents / sizeof *ents);
     gh_limits l;
     gh_limits_default(&l);
     stage_stats st = {0};
@@ -86,7 +43,7 @@ TEST(github_safety_zip_slip)
 
 TEST(github_safety_links_devices_fifos)
 {
-    const sentry ents[] = {
+    const arch_entry ents[] = {
         {"r/a/b/c.txt", AE_IFREG, "hello\n", 0, 0},
         {"r/a/b/up_ok", AE_IFLNK, "../../top.txt", 0, 0},          /* r/top.txt: inside */
         {"r/a/b/up_out", AE_IFLNK, "../../../../outside", 0, 0},   /* leaves r/ */
@@ -97,7 +54,7 @@ TEST(github_safety_links_devices_fifos)
         {"r/disk", AE_IFBLK, "", 0, 0},
         {"r/top.txt", AE_IFREG, "top\n", 0, 0},
     };
-    char *p = write_archive("links.tar.gz", 0, ents, sizeof ents / sizeof *ents);
+    char *p = write_test_archive("links.tar.gz", 0, ents, sizeof ents / sizeof *ents);
     gh_limits l;
     gh_limits_default(&l);
     stage_stats st = {0};
@@ -120,13 +77,13 @@ TEST(github_safety_binary_size_boundary_and_date)
     for (size_t i = 0; i < sizeof ctl; i++) ctl[i] = (i % 2) ? 'a' : (char)(1 + i % 7);   /* 50% control, no NUL */
     memset(exact, 'x', sizeof exact);
     memset(over, 'y', sizeof over);
-    const sentry ents[] = {
+    const arch_entry ents[] = {
         {"r/ctl.dat", AE_IFREG, ctl, sizeof ctl, 1500000000},
         {"r/exact.txt", AE_IFREG, exact, sizeof exact, 1600000000},
         {"r/over.txt", AE_IFREG, over, sizeof over, 1700000000},   /* refused: its mtime does not count */
         {"r/tabs.txt", AE_IFREG, "a\tb\r\nc\fd\n", 0, 1550000000},  /* tabs, CR, FF are text */
     };
-    char *p = write_archive("bin.tar.gz", 0, ents, sizeof ents / sizeof *ents);
+    char *p = write_test_archive("bin.tar.gz", 0, ents, sizeof ents / sizeof *ents);
     gh_limits l;
     gh_limits_default(&l);
     l.max_file_size = 1024;
